@@ -1,0 +1,23 @@
+"""GET or POST /floor/<name> answers the JSON body FacePass gave for that scenario, as any Django view would."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, JsonResponse
+from django.urls import path
+
+BODIES = json.loads(Path(settings.BENCH_FLOOR_BODIES).read_text()) if settings.BENCH_FLOOR_BODIES else {}
+
+
+def floor(request: HttpRequest, name: str) -> JsonResponse:
+    try:
+        body = BODIES[name]
+    except KeyError:
+        raise Http404(name) from None
+    return JsonResponse(body)
+
+
+urlpatterns = [path("floor/<str:name>", floor)]

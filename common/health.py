@@ -1,0 +1,67 @@
+"""Health of FacePass and of what it depends on, checked cheaply and without side effects."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError, connections
+from django.utils import timezone
+
+from common.cache import CACHE_ERRORS
+
+logger = logging.getLogger(__name__)
+
+CONNECTED = "connected"
+UNAVAILABLE = "unavailable"
+
+
+def database_check(alias: str) -> Callable[[], str]:
+    def check() -> str:
+        try:
+            with connections[alias].cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except DatabaseError as exc:
+            logger.error("health: database %r unavailable: %s", alias, exc)
+            return UNAVAILABLE
+        return CONNECTED
+
+    return check
+
+
+def cache_check() -> str:
+    try:
+        probe = str(time.monotonic_ns())
+        cache.set("healthz:probe", probe, 5)
+        if cache.get("healthz:probe") != probe:
+            return UNAVAILABLE
+    except CACHE_ERRORS as exc:
+        logger.error("health: cache unavailable: %s", exc)
+        return UNAVAILABLE
+    return CONNECTED
+
+
+# Each check answers a word; any answer outside its healthy set makes the whole report degraded. A check
+# with no healthy set (None) is informational: it is reported but never makes this instance unhealthy.
+HEALTH_CHECKS: dict[str, tuple[Callable[[], str], set[str] | None]] = {
+    "database": (database_check("default"), {CONNECTED}),
+    "pixora_database": (database_check("pixora"), {CONNECTED}),
+    "cache": (cache_check, {CONNECTED}),
+}
+
+
+def health_report() -> tuple[bool, dict[str, str]]:
+    """Whether every dependency is healthy, and the report to show."""
+    report = {"status": "healthy", "timestamp": timezone.now().isoformat(), "version": settings.VERSION}
+    healthy = True
+    for name, (check, healthy_answers) in HEALTH_CHECKS.items():
+        answer = check()
+        report[name] = answer
+        if healthy_answers is not None:
+            healthy = healthy and answer in healthy_answers
+    if not healthy:
+        report["status"] = "degraded"
+    return healthy, report

@@ -1,0 +1,138 @@
+"""The cache on a real Redis server, and what happens when Redis is not there."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from http import HTTPStatus
+
+import pytest
+import redis
+from django.core.cache import caches
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from common import cache as cache_module
+from common.cache import LOCAL_CACHE_MAX_ENTRIES, cache_get, cache_set, local_get, local_set
+from sessions_app.demo import DEMO_SESSIONS
+from testing.services import service_missing, test_redis_url
+
+pytestmark = [pytest.mark.redis, pytest.mark.django_db(databases=["default", "pixora"])]
+SESSION_ID = str(DEMO_SESSIONS[0]["id"])
+
+
+def redis_cache(location: str) -> dict:
+    return {
+        "default": {
+            "BACKEND": "common.cache.RedisCache",
+            "LOCATION": location,
+            "KEY_PREFIX": f"facepass-test-{uuid.uuid4().hex[:8]}",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+
+
+@pytest.fixture
+def real_redis(settings):
+    url = test_redis_url()
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        service_missing(f"no Redis server at {url}: {exc}")
+    settings.CACHES = redis_cache(url)
+    yield url
+    caches["default"].clear()
+    caches["default"].close()
+
+
+@pytest.fixture
+def redis_down(settings):
+    settings.CACHES = redis_cache("redis://127.0.0.1:1/0")
+    yield
+    caches["default"].close()
+
+
+def test_validation_is_cached_in_redis(real_redis, settings):
+    settings.SESSION_CACHE_TTL = 60
+    api = APIClient()
+    api.get(f"/api/v1/sessions/validate/{SESSION_ID}")
+
+    with CaptureQueriesContext(connections["pixora"]) as queries:
+        body = api.get(f"/api/v1/sessions/validate/{SESSION_ID}").json()
+
+    assert body["valid"] is True
+    assert len(queries) == 0
+    assert cache_get(f"session-validation:v1:{SESSION_ID}")["valid"] is True
+
+
+def test_redis_down_is_skipped_and_requests_are_served_from_the_database(redis_down, settings):
+    settings.SESSION_CACHE_TTL = 60
+    cache_set("anything", 1, 10)
+
+    response = APIClient().get(f"/api/v1/sessions/validate/{SESSION_ID}")
+    batch = APIClient().post("/api/v1/sessions/validate", {"session_ids": [SESSION_ID]}, format="json")
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.json()["valid"] is True
+    assert batch.json()["results"][SESSION_ID]["valid"] is True
+    assert cache_get("anything") is None
+
+
+def test_redis_cache_keeps_one_client_per_pool(real_redis):
+    backend = caches["default"]
+    backend.set("reused", {"n": 1}, 10)
+
+    first, second = backend._cache.get_client(), backend._cache.get_client(write=True)
+
+    assert first is second
+    assert backend.get("reused") == {"n": 1}
+    assert backend.get_many(["reused", "absent"]) == {"reused": {"n": 1}}
+    backend.delete("reused")
+    assert backend.get("reused") is None
+
+
+def test_validation_is_kept_in_process_memory_in_front_of_redis(real_redis, settings):
+    settings.SESSION_CACHE_TTL = 60
+    settings.SESSION_LOCAL_CACHE_TTL = 5
+    api = APIClient()
+    api.get(f"/api/v1/sessions/validate/{SESSION_ID}")
+    caches["default"].delete(f"session-validation:v1:{SESSION_ID}")
+
+    with CaptureQueriesContext(connections["pixora"]) as queries:
+        body = api.get(f"/api/v1/sessions/validate/{SESSION_ID}").json()
+
+    assert body["valid"] is True
+    assert len(queries) == 0
+
+
+def test_process_memory_can_be_turned_off(real_redis, settings):
+    settings.SESSION_CACHE_TTL = 60
+    settings.SESSION_LOCAL_CACHE_TTL = 0
+    api = APIClient()
+    api.get(f"/api/v1/sessions/validate/{SESSION_ID}")
+    caches["default"].delete(f"session-validation:v1:{SESSION_ID}")
+
+    with CaptureQueriesContext(connections["pixora"]) as queries:
+        api.get(f"/api/v1/sessions/validate/{SESSION_ID}")
+
+    assert len(queries) == 1
+
+
+def test_process_memory_expires_and_hands_out_copies():
+    local_set("k", {"nested": [1]}, 0.05)
+
+    first = local_get("k")
+    first["nested"].append(2)
+
+    assert local_get("k") == {"nested": [1]}
+    time.sleep(0.1)
+    assert local_get("k") is None
+
+
+def test_process_memory_stays_bounded():
+    for n in range(LOCAL_CACHE_MAX_ENTRIES + 10):
+        local_set(f"k{n}", n, 60)
+
+    assert local_get(f"k{LOCAL_CACHE_MAX_ENTRIES + 9}") == LOCAL_CACHE_MAX_ENTRIES + 9
+    assert len(cache_module._local) <= LOCAL_CACHE_MAX_ENTRIES

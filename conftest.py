@@ -1,0 +1,71 @@
+"""Fixtures shared by every app's tests: Pixora databases (SQLite or real PostgreSQL), Redis, a clean cache."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.core.cache import cache
+from django.test.utils import setup_databases, teardown_databases
+
+from common.cache import local_clear
+from testing.pixora import (
+    PixoraTestDatabase,
+    PostgresPixora,
+    SqlitePixora,
+    postgres_server_available,
+    use_pixora_database,
+)
+from testing.services import service_missing, test_postgres_url
+
+_active_pixora: list[PixoraTestDatabase] = []
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_test_environment: None, django_db_blocker, tmp_path_factory) -> Iterator[None]:
+    """Create only FacePass's own test database; Pixora's is never created, migrated or flushed by Django."""
+    sqlite_pixora = SqlitePixora(tmp_path_factory.mktemp("pixora") / "pixora.sqlite3")
+    use_pixora_database(sqlite_pixora)
+    _active_pixora.append(sqlite_pixora)
+    with django_db_blocker.unblock():
+        old_config = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(old_config, verbosity=0)
+
+
+@pytest.fixture(scope="session")
+def postgres_pixora_database(django_db_setup: None) -> Iterator[PostgresPixora]:
+    """A real PostgreSQL database with Pixora's schema and demo rows, for the whole run."""
+    url = test_postgres_url()
+    if reason := postgres_server_available(url):
+        service_missing(reason)
+    database = PostgresPixora(server_url=url)
+    yield database
+    database.drop()
+
+
+@pytest.fixture(scope="module")
+def pixora_on_postgres(postgres_pixora_database: PostgresPixora) -> Iterator[PostgresPixora]:
+    """Point the `pixora` alias at PostgreSQL for one test module, then back."""
+    previous = _active_pixora[-1]
+    use_pixora_database(postgres_pixora_database)
+    _active_pixora.append(postgres_pixora_database)
+    yield postgres_pixora_database
+    _active_pixora.pop()
+    use_pixora_database(previous)
+
+
+@pytest.fixture
+def pixora(django_db_setup: None) -> PixoraTestDatabase:
+    """The Pixora database the `pixora` alias points at now, for inserting rows as Pixora would."""
+    return _active_pixora[-1]
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> Iterator[None]:
+    cache.clear()
+    local_clear()
+    yield
+    cache.clear()
+    local_clear()

@@ -1,0 +1,32 @@
+"""The services proxy: Pixora's JSON for a session, served on our own origin."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from proxy_app.services import services_fetch
+from sessions_app.views import session_id_from_path
+
+PROXY_ERROR_RESPONSES = {
+    400: OpenApiResponse(description="The session id is not a UUID; nothing is sent to Pixora."),
+    404: OpenApiResponse(description="Pixora does not know the session."),
+    502: OpenApiResponse(description="Pixora answered 5xx, something that is not JSON, or too much."),
+    503: OpenApiResponse(description="Pixora can't be reached, is not configured, or the circuit is open."),
+    504: OpenApiResponse(description="Pixora did not answer in time."),
+}
+
+
+class RemoteServicesView(APIView):
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, **PROXY_ERROR_RESPONSES})
+    def get(self, request: Request, session_id: str) -> HttpResponse:
+        body = services_fetch(
+            session_id=session_id_from_path(session_id),
+            request_id=request.request_id,
+            accept_language=request.headers.get("Accept-Language"),
+        )
+        # Pixora's bytes as they came (already checked to be JSON): same keys, values and Unicode.
+        return HttpResponse(body, content_type="application/json")

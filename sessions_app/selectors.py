@@ -1,0 +1,117 @@
+"""Reading Pixora sessions and deciding whether FacePass may serve them."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any, TypedDict
+from uuid import UUID
+
+from django.conf import settings
+from django.db import connections, router
+from django.db.models.query import MAX_GET_RESULTS
+
+from common.cache import cache_get, cache_get_many, cache_set, cache_set_many, local_get, local_set
+from sessions_app.models import PhotoSession
+from sessions_app.serializers import PhotoSessionSerializer
+
+SESSION_NOT_FOUND = "Session not found"
+FACEPASS_NOT_ENABLED = "FacePass is not enabled"
+
+
+class Validation(TypedDict):
+    valid: bool
+    session: dict[str, Any] | None
+    error: str | None
+
+
+def validation_cache_key(session_id: UUID) -> str:
+    return f"session-validation:v1:{session_id}"
+
+
+@cache
+def _session_by_id_sql(alias: str, vendor: str) -> str:
+    """The SQL PhotoSession.objects.get(id=...) runs on this database, compiled by the ORM once, not per call."""
+    queryset = PhotoSession.objects.using(alias).filter(id=UUID(int=0)).order_by()[:MAX_GET_RESULTS]
+    sql, params = queryset.query.get_compiler(using=alias).as_sql()
+    if len(params) != 1:
+        raise AssertionError(f"expected one parameter, the id, in {sql}")
+    return sql
+
+
+def session_get(*, session_id: UUID) -> PhotoSession | None:
+    """The Pixora session with this id, or None.
+
+    The same query as PhotoSession.objects.get(id=...), compiled once: compiling it was a third of the CPU of a
+    validation that misses the cache (bench/results/profile-validate-cold.md).
+    """
+    alias = router.db_for_read(PhotoSession)
+    connection = connections[alias]
+    sql = _session_by_id_sql(alias, connection.vendor)
+    session_id_value = PhotoSession._meta.pk.get_db_prep_value(session_id, connection)
+    return next(iter(PhotoSession.objects.db_manager(alias).raw(sql, [session_id_value])), None)
+
+
+@cache
+def _session_fields() -> tuple[Any, ...]:
+    """PhotoSessionSerializer's fields, built once: a ModelSerializer rebuilds them for every instance."""
+    return tuple(PhotoSessionSerializer().fields.values())
+
+
+def session_data(session: PhotoSession) -> dict[str, Any]:
+    """The session as PhotoSessionSerializer(session).data shows it, with the serializer's own fields."""
+    data = {}
+    for field in _session_fields():
+        value = field.get_attribute(session)
+        data[field.field_name] = None if value is None else field.to_representation(value)
+    return data
+
+
+def validation_of(session: PhotoSession | None) -> Validation:
+    """Whether FacePass may serve this session, with the session's data when it exists."""
+    if session is None:
+        return {"valid": False, "session": None, "error": SESSION_NOT_FOUND}
+    data = session_data(session)
+    if not session.facepass_enabled:
+        return {"valid": False, "session": data, "error": FACEPASS_NOT_ENABLED}
+    return {"valid": True, "session": data, "error": None}
+
+
+def session_validate(*, session_id: UUID) -> Validation:
+    """Whether FacePass may serve this Pixora session; cached for SESSION_CACHE_TTL seconds.
+
+    A few seconds of it (SESSION_LOCAL_CACHE_TTL) are also kept in the process, in front of Redis: the hot path of
+    every page view then costs no round trip. A change in Pixora shows within the sum of the two.
+    """
+    ttl = settings.SESSION_CACHE_TTL
+    local_ttl = min(ttl, settings.SESSION_LOCAL_CACHE_TTL)
+    key = validation_cache_key(session_id)
+    if ttl > 0:
+        if local_ttl > 0 and (cached := local_get(key)) is not None:
+            return cached
+        if (cached := cache_get(key)) is not None:
+            local_set(key, cached, local_ttl)
+            return cached
+    validation = validation_of(session_get(session_id=session_id))
+    cache_set(key, validation, ttl)
+    local_set(key, validation, local_ttl)
+    return validation
+
+
+def sessions_validate_many(*, session_ids: list[UUID]) -> dict[str, dict[str, Any]]:
+    """Validation of each id, in the order given, with at most one database query."""
+    ttl = settings.SESSION_CACHE_TTL
+    unique_ids = list(dict.fromkeys(session_ids))
+    keys = {validation_cache_key(session_id): session_id for session_id in unique_ids}
+    validations: dict[UUID, Validation] = {}
+    if ttl > 0:
+        validations = {keys[key]: value for key, value in cache_get_many(list(keys)).items()}
+    missing = [session_id for session_id in unique_ids if session_id not in validations]
+    if missing:
+        found = {session.id: session for session in PhotoSession.objects.filter(id__in=missing)}
+        fresh = {session_id: validation_of(found.get(session_id)) for session_id in missing}
+        cache_set_many({validation_cache_key(session_id): value for session_id, value in fresh.items()}, ttl)
+        validations.update(fresh)
+    return {
+        str(session_id): {"valid": validations[session_id]["valid"], "error": validations[session_id]["error"]}
+        for session_id in unique_ids
+    }

@@ -1,0 +1,47 @@
+"""Declared errors of the SSO endpoints."""
+
+from __future__ import annotations
+
+from rest_framework import status
+from rest_framework.exceptions import APIException, AuthenticationFailed
+
+from common.exceptions import ServiceUnavailable
+
+INVALID_TOKEN = "Invalid or expired token"  # noqa: S105 (a message)
+INVALID_CREDENTIALS = "Invalid username or password"
+
+
+class InvalidToken(AuthenticationFailed):
+    default_detail = INVALID_TOKEN
+    default_code = "invalid_token"
+
+
+class MalformedAuthorization(AuthenticationFailed):
+    default_detail = "Authorization header must be 'Bearer <token>'"
+    default_code = "malformed_authorization"
+
+
+# Plain APIExceptions: DRF turns AuthenticationFailed into a 403 on views without an authentication class.
+class InvalidCredentials(APIException):
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_detail = INVALID_CREDENTIALS
+    default_code = "invalid_credentials"
+
+
+class InvalidLoginCode(APIException):
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_detail = "Invalid or expired code"
+    default_code = "invalid_code"
+
+
+class AuthServiceUnavailable(ServiceUnavailable):
+    default_detail = "The authentication service is unavailable. Try again shortly."
+    default_code = "auth_service_unavailable"
+
+
+class InvalidPodName(APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = (
+        "Invalid pod name: expected a DNS label (1-63 letters, digits or '-', not starting or ending with '-')."
+    )
+    default_code = "invalid_pod_name"

@@ -1,0 +1,26 @@
+"""Who a request is: the user as the token check described them, not necessarily a row in our database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class SSOPrincipal:
+    """The DRF `request.user` of a token-authenticated request; on a gateway, built from the auth service's answer."""
+
+    username: str
+    permissions: frozenset[str]
+    expires_at: datetime
+    user_id: int | None = field(default=None, compare=False)
+
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+
+    def has_perm(self, perm: str) -> bool:
+        return perm in self.permissions
+
+    def __str__(self) -> str:
+        return self.username

@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from http import HTTPStatus
+from urllib.parse import urlencode
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from sso_app.tests.conftest import SERVICE_KEY, bearer, service
+
+pytestmark = pytest.mark.django_db
+
+INVALID = {"active": False, "detail": "Invalid or expired token"}
+
+
+def introspect(api, fields: dict[str, str], **headers: str):
+    return api.post(
+        "/api/v1/auth/introspect", urlencode(fields), content_type="application/x-www-form-urlencoded", **headers
+    )
+
+
+def test_validate_describes_a_valid_token(api, reader, login):
+    token = login("reader")
+
+    response = api.post("/api/v1/auth/validate", **service(token))
+
+    assert response.status_code == HTTPStatus.OK
+    body = response.json()
+    assert body["active"] is True
+    assert body["username"] == "reader"
+    assert body["permissions"] == ["sso_app.read_logs"]
+    assert body["expires_at"].endswith("Z")
+
+
+@pytest.mark.parametrize("key", ["", "wrong-key", SERVICE_KEY + "x", "é-non-ascii"])
+def test_validate_refuses_callers_without_the_service_key(api, reader, login, key):
+    token = login("reader")
+    headers = bearer(token) if not key else service(token, key=key)
+
+    response = api.post("/api/v1/auth/validate", **headers)
+
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert response.json()["active"] is False
+
+
+@pytest.mark.parametrize("path", ["/api/v1/auth/validate", "/api/v1/auth/introspect"])
+def test_validate_and_introspect_refuse_everyone_while_the_service_key_is_unset(api, reader, login, settings, path):
+    token = login("reader")
+    settings.SSO_SERVICE_KEY = ""
+
+    response = api.post(path, {"token": token}, **service(token, key=""))
+
+    assert response.status_code == HTTPStatus.FORBIDDEN
+
+
+def test_validate_refuses_an_unknown_token(api):
+    response = api.post("/api/v1/auth/validate", **service("A" * 43))
+
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
+    assert response.json() == INVALID
+
+
+def test_validate_refuses_an_expired_token(api, reader, login):
+    token = login("reader")
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=31)):
+        response = api.post("/api/v1/auth/validate", **service(token))
+
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
+    assert response.json() == INVALID
+
+
+def test_validate_refuses_a_revoked_token(api, reader, login):
+    token = login("reader")
+    api.post("/api/v1/auth/logout", **bearer(token))
+
+    response = api.post("/api/v1/auth/validate", **service(token))
+
+    assert response.json() == INVALID
+
+
+def test_validate_refuses_the_token_of_an_inactive_user(api, reader, login):
+    token = login("reader")
+    reader.is_active = False
+    reader.save()
+
+    assert api.post("/api/v1/auth/validate", **service(token)).json() == INVALID
+
+
+def test_validate_without_authorization_is_a_401(api):
+    response = api.post("/api/v1/auth/validate", **service())
+
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
+    assert response.json()["active"] is False
+    assert "Bearer" in response.json()["detail"]
+
+
+BAD_AUTHORIZATION = {
+    "bearer without token": "Bearer",
+    "bearer and a space": "Bearer ",
+    "basic": "Basic cmVhZGVyOnBhc3N3b3Jk",
+    "two spaces": "Bearer  {token}",
+    "trailing text": "Bearer {token} extra",
+    "lower-case scheme, unknown token": "bearer AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    "10 kB token": "Bearer " + "A" * 10_240,
+    "non-ASCII": "Bearer tökén-ünïcödé-ñ-aaaaaaaaaaaaaaaaaaaaaa",
+    "SQL-like": "Bearer ' OR 1=1 --",
+    "SQL-like, token shaped": "Bearer x'--DROP_TABLE_sso_app_ssotoken--",
+    "empty": "",
+    "token only": "{token}",
+    "token with a NUL": "Bearer abc\x00defghijklmnopqrstuvwxyz",
+}
+
+
+@pytest.mark.parametrize("header", BAD_AUTHORIZATION.values(), ids=BAD_AUTHORIZATION.keys())
+def test_bad_authorization_headers_are_a_clean_401(api, reader, login, header):
+    token = login("reader")
+    value = header.format(token=token)
+
+    validate = api.post("/api/v1/auth/validate", HTTP_AUTHORIZATION=value, HTTP_X_SERVICE_KEY=SERVICE_KEY)
+    session = api.get("/api/v1/auth/session", HTTP_AUTHORIZATION=value)
+    logs = api.get("/api/v1/logs/pod-a", HTTP_AUTHORIZATION=value)
+
+    assert validate.status_code == HTTPStatus.UNAUTHORIZED
+    assert validate.json()["active"] is False
+    assert session.status_code == HTTPStatus.UNAUTHORIZED
+    assert logs.status_code == HTTPStatus.UNAUTHORIZED
+    assert "detail" in logs.json()
+
+
+def test_the_scheme_is_case_insensitive_as_http_says(api, reader, login):
+    token = login("reader")
+
+    response = api.post("/api/v1/auth/validate", HTTP_AUTHORIZATION=f"bearer {token}", HTTP_X_SERVICE_KEY=SERVICE_KEY)
+
+    assert response.status_code == HTTPStatus.OK
+
+
+def test_introspect_describes_a_valid_token_as_rfc_7662_does(api, reader, login):
+    token = login("reader")
+
+    response = introspect(api, {"token": token}, **service())
+
+    assert response.status_code == HTTPStatus.OK
+    body = response.json()
+    assert body["active"] is True
+    assert body["username"] == "reader"
+    assert body["scope"] == "sso_app.read_logs"
+    assert body["token_type"] == "Bearer"
+    assert body["exp"] - body["iat"] == 30 * 60
+
+
+@pytest.mark.parametrize("value", ["A" * 43, "' OR 1=1 --", "x" * 10_000, "tökén"])
+def test_introspect_answers_inactive_for_tokens_that_are_not_valid(api, value):
+    response = introspect(api, {"token": value}, **service())
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.json() == {"active": False}
+
+
+def test_introspect_answers_inactive_after_logout(api, reader, login):
+    token = login("reader")
+    api.post("/api/v1/auth/logout", **bearer(token))
+
+    assert introspect(api, {"token": token}, **service()).json() == {"active": False}
+
+
+def test_introspect_without_a_token_is_an_invalid_request(api):
+    response = introspect(api, {}, **service())
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["error"] == "invalid_request"

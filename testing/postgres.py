@@ -1,0 +1,24 @@
+"""Plain PostgreSQL helpers (no Django) for tests and the benchmarks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg2
+
+
+def database_url(server_url: str, name: str) -> str:
+    """The URL of another database on the same server."""
+    return server_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@contextmanager
+def autocommit(url: str) -> Iterator[psycopg2.extensions.cursor]:
+    connection = psycopg2.connect(url, connect_timeout=3)
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            yield cursor
+    finally:
+        connection.close()

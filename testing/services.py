@@ -1,0 +1,137 @@
+"""Real services for tests: find them or explain why not, start processes, wait until they answer."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_TEST_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+def services_required() -> bool:
+    """Whether a missing service fails the test (CI) instead of skipping it."""
+    return os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def service_missing(reason: str) -> None:
+    """Skip with a visible reason, or fail when REQUIRE_SERVICES=1."""
+    if services_required():
+        pytest.fail(f"{reason} (REQUIRE_SERVICES=1)")
+    pytest.skip(reason)
+
+
+def test_postgres_url() -> str:
+    return os.environ.get("TEST_POSTGRES_URL", DEFAULT_TEST_POSTGRES_URL)
+
+
+def test_redis_url() -> str:
+    return os.environ.get("TEST_REDIS_URL", DEFAULT_TEST_REDIS_URL)
+
+
+# Helpers, not tests, though their names start with "test_".
+test_postgres_url.__test__ = False
+test_redis_url.__test__ = False
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_http(url: str, *, timeout: float = 30.0, process: subprocess.Popen | None = None) -> None:
+    """Wait until `url` answers with any HTTP status (the app has loaded, not just the port)."""
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode} before {url} answered")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return
+        except OSError as exc:
+            last_error = exc
+            time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer within {timeout} s: {last_error}")
+
+
+def stop_process(process: subprocess.Popen, *, timeout: float = 10.0) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def manage(*args: str, env: Mapping[str, str]) -> subprocess.CompletedProcess:
+    """Run manage.py in a child process with this environment; fail loudly with its output."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=REPO_ROOT, env=dict(env), capture_output=True, text=True, timeout=120
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def base_environment(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    """An environment for a FacePass child process with its own SQLite databases under tmp_path."""
+    env = {key: value for key, value in os.environ.items() if key not in {"DJANGO_SETTINGS_MODULE"}}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "project_config.settings",
+            "SECRET_KEY": "test-only-not-a-secret",
+            "DEBUG": "false",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'facepass.sqlite3'}",
+            "MAIN_APP_DATABASE_URL": f"sqlite:///{tmp_path / 'pixora.sqlite3'}",
+            "STATIC_ROOT": str(tmp_path / "static"),
+            "MEDIA_ROOT": str(tmp_path / "media"),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update(overrides)
+    return env
+
+
+@contextmanager
+def gunicorn_server(env: Mapping[str, str], *, log_path: Path, extra_args: tuple[str, ...] = ()) -> Iterator[str]:
+    """FacePass under gunicorn with the repository's config on a free port; yields its base URL."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "project_config.wsgi",
+                "-c",
+                str(REPO_ROOT / "gunicorn.conf.py"),
+                "--bind",
+                f"127.0.0.1:{port}",
+                *extra_args,
+            ],
+            cwd=REPO_ROOT,
+            env=dict(env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for_http(f"{base_url}/api/healthz/", process=process)
+            yield base_url
+        finally:
+            stop_process(process)

@@ -1,0 +1,74 @@
+"""FacePass as deployed, for end-to-end tests: gunicorn with the demo Pixora data, and nginx in front if asked.
+
+with facepass_stack(tmp_path, cors_mode="nginx", cors_origins=[origin], with_nginx=True) as stack:
+    ...  # stack.url is what a browser calls (nginx when there is one), stack.backend_url is gunicorn
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sessions_app.demo import demo_database_create
+from testing.nginx import nginx_server
+from testing.services import base_environment, gunicorn_server, manage
+
+
+@dataclass(frozen=True)
+class Stack:
+    url: str
+    backend_url: str
+    directory: Path
+    with_nginx: bool
+
+    @property
+    def access_log(self) -> Path:
+        """Where the requests that reach `url` are logged (nginx's log, or gunicorn's without nginx)."""
+        return self.directory / ("nginx/access.log" if self.with_nginx else "gunicorn-access.log")
+
+    @property
+    def backend_access_log(self) -> Path:
+        return self.directory / "gunicorn-access.log"
+
+
+@contextmanager
+def facepass_stack(
+    directory: Path,
+    *,
+    cors_mode: str,
+    cors_origins: Sequence[str],
+    with_nginx: bool = False,
+    collectstatic: bool = False,
+    **env_overrides: str,
+) -> Iterator[Stack]:
+    """gunicorn (one worker) on the demo Pixora sessions with CORS_MODE=`cors_mode`, behind nginx if asked.
+
+    `cors_origins` is the allow-list of both Django and nginx. FacePass's own database is an empty SQLite file:
+    run `manage("migrate", ...)` with `env_overrides` of your own if a test needs its tables.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    demo_database_create(directory / "pixora.sqlite3")
+    env = base_environment(
+        directory,
+        CORS_MODE=cors_mode,
+        CORS_ALLOWED_ORIGINS=",".join(cors_origins),
+        GUNICORN_WORKERS="1",
+        GUNICORN_THREADS="4",
+        GUNICORN_ACCESSLOG=str(directory / "gunicorn-access.log"),
+        **env_overrides,
+    )
+    if collectstatic:
+        manage("collectstatic", "--noinput", "--verbosity", "0", env=env)
+    with gunicorn_server(env, log_path=directory / "gunicorn.log") as backend_url:
+        if not with_nginx:
+            yield Stack(url=backend_url, backend_url=backend_url, directory=directory, with_nginx=False)
+            return
+        with nginx_server(
+            backend_url=backend_url,
+            workdir=directory / "nginx",
+            allowed_origins=cors_origins,
+            static_root=Path(env["STATIC_ROOT"]),
+        ) as url:
+            yield Stack(url=url, backend_url=backend_url, directory=directory, with_nginx=True)

@@ -1,0 +1,96 @@
+"""docker-compose.local.yml can't run here (no Docker engine), so it is checked for what can go wrong quietly."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import psycopg2
+import psycopg2.errors
+import pytest
+import yaml
+
+from sessions_app.demo import COLUMNS, DEMO_SESSIONS
+from testing.config import variables_read
+from testing.pixora import postgres_server_available
+from testing.postgres import autocommit
+from testing.services import REPO_ROOT, service_missing, test_postgres_url
+
+COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.local.yml").read_text())
+
+
+def test_every_variable_the_backend_sets_is_read_by_the_settings():
+    backend_env = set(COMPOSE["services"]["backend"]["environment"])
+
+    assert backend_env - variables_read() == set()
+
+
+def test_the_stack_has_every_part():
+    assert set(COMPOSE["services"]) == {"backend", "facepass-db", "pixora-db", "redis", "nginx"}
+
+
+def test_files_the_stack_mounts_exist():
+    for service in COMPOSE["services"].values():
+        for volume in service.get("volumes", []):
+            source = volume.split(":", 1)[0]
+            if source.startswith("."):
+                assert (REPO_ROOT / source).exists(), source
+
+
+def test_pixora_is_read_through_a_select_only_role_created_by_the_demo_schema():
+    url = COMPOSE["services"]["backend"]["environment"]["MAIN_APP_DATABASE_URL"]
+    demo_sql = (REPO_ROOT / "deploy" / "pixora" / "demo.sql").read_text()
+
+    assert url.startswith("postgres://facepass_reader@")
+    assert "GRANT SELECT ON photo_sessions TO facepass_reader" in demo_sql
+    assert "GRANT INSERT" not in demo_sql and "GRANT ALL" not in demo_sql
+
+
+def test_nginx_uses_the_production_config_unchanged():
+    nginx = COMPOSE["services"]["nginx"]
+
+    assert "./deploy/nginx/facepass.conf:/etc/nginx/conf.d/default.conf:ro" in nginx["volumes"]
+    assert nginx["network_mode"] == "service:backend"
+    assert COMPOSE["services"]["backend"]["environment"]["CORS_MODE"] == "nginx"
+
+
+@pytest.fixture
+def empty_postgres_database() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database on the test server, as the pixora-db container starts."""
+    server_url = test_postgres_url()
+    if reason := postgres_server_available(server_url):
+        service_missing(reason)
+    name = f"facepass_test_compose_{uuid.uuid4().hex[:12]}"
+    with autocommit(server_url) as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    yield server_url.rsplit("/", 1)[0] + f"/{name}"
+    with autocommit(server_url) as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.postgres
+def test_pixora_init_scripts_give_the_demo_sessions_to_a_select_only_role(empty_postgres_database):
+    """What the pixora-db container runs from docker-entrypoint-initdb.d, run for real (then rolled back: the
+    role it creates is server-wide)."""
+    mounted = COMPOSE["services"]["pixora-db"]["volumes"]
+    scripts = sorted(volume.split(":")[:2] for volume in mounted if "docker-entrypoint-initdb.d" in volume)
+    connection = psycopg2.connect(empty_postgres_database, connect_timeout=3)
+    try:
+        with connection.cursor() as cursor:
+            for source, _target in sorted(scripts, key=lambda pair: pair[1]):
+                cursor.execute((REPO_ROOT / source).read_text())
+            cursor.execute(f"SELECT {', '.join(COLUMNS)} FROM photo_sessions ORDER BY id")
+            rows = [dict(zip(COLUMNS, row, strict=True)) for row in cursor.fetchall()]
+            cursor.execute("SET ROLE facepass_reader")
+            cursor.execute("SELECT count(*) FROM photo_sessions")
+            (readable,) = cursor.fetchone()
+            cursor.execute("SAVEPOINT write_attempt")
+            with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                cursor.execute("UPDATE photo_sessions SET name = 'changed'")
+            cursor.execute("ROLLBACK TO SAVEPOINT write_attempt")
+    finally:
+        connection.rollback()
+        connection.close()
+
+    assert rows == sorted(DEMO_SESSIONS, key=lambda row: str(row["id"]))
+    assert readable == len(DEMO_SESSIONS)

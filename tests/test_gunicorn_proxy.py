@@ -1,0 +1,100 @@
+"""Under real gunicorn: hung Pixora calls can't take every worker, and metrics add up across workers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from http import HTTPStatus
+
+import pytest
+import requests
+
+from testing.services import REPO_ROOT, base_environment, gunicorn_server, manage
+from testing.upstream import PixoraApiStub
+
+pytestmark = pytest.mark.e2e
+
+SESSION_ID = "11111111-1111-4111-8111-111111111111"
+
+
+@pytest.fixture(scope="module")
+def upstream():
+    with PixoraApiStub() as stub:
+        yield stub
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, upstream):
+    tmp_path = tmp_path_factory.mktemp("gunicorn-proxy")
+    env = base_environment(
+        tmp_path,
+        PIXORA_DEMO_DATABASE_PATH=str(tmp_path / "pixora.sqlite3"),
+        MAIN_API_URL=upstream.url,
+        PIXORA_READ_TIMEOUT="2",
+        PIXORA_SERVICES_CACHE_TTL="0",
+        SESSION_CACHE_TTL="0",
+        GUNICORN_WORKERS="2",
+        GUNICORN_THREADS="8",
+    )
+    manage("migrate", "--noinput", env=env)
+    manage("create_pixora_demo", env=env)
+    with gunicorn_server(env, log_path=tmp_path / "gunicorn.log") as base_url:
+        yield base_url
+
+
+def test_rest_of_the_api_answers_while_pixora_hangs(server, upstream):
+    upstream.behave("hang")
+    with ThreadPoolExecutor(max_workers=24) as pool:
+        hung = [
+            pool.submit(requests.get, f"{server}/api/v1/remote-services/{SESSION_ID}", timeout=10) for _ in range(24)
+        ]
+        time.sleep(0.5)
+        started = time.monotonic()
+        answers = [requests.get(f"{server}/api/v1/sessions/validate/{SESSION_ID}", timeout=5) for _ in range(5)]
+        elapsed = time.monotonic() - started
+        health = requests.get(f"{server}/api/healthz/", timeout=5)
+        proxy_statuses = sorted({future.result().status_code for future in hung})
+    upstream.behave("ok")
+
+    assert [answer.status_code for answer in answers] == [HTTPStatus.OK] * 5
+    assert all(answer.json()["valid"] for answer in answers)
+    assert elapsed < 1.5
+    assert health.status_code == HTTPStatus.OK, "Pixora hanging does not make this instance unhealthy"
+    assert set(proxy_statuses) <= {HTTPStatus.SERVICE_UNAVAILABLE, HTTPStatus.GATEWAY_TIMEOUT}
+    assert HTTPStatus.GATEWAY_TIMEOUT in proxy_statuses
+
+
+def test_metrics_add_up_across_workers(server, upstream):
+    upstream.behave("ok")
+    for _ in range(6):
+        requests.get(f"{server}/api/v1/remote-services/{SESSION_ID}", timeout=5)
+
+    text = requests.get(f"{server}/metrics", timeout=5).text
+
+    assert 'facepass_pixora_calls_total{outcome="ok"}' in text
+    ok_calls = next(
+        float(line.split()[-1])
+        for line in text.splitlines()
+        if line.startswith('facepass_pixora_calls_total{outcome="ok"}')
+    )
+    assert ok_calls >= 6
+    assert "facepass_pixora_call_seconds_bucket" in text
+    assert 'route="remote-services"' in text
+    assert 'route="session-validate"' in text
+
+
+def test_gunicorn_refuses_a_bulkhead_as_large_as_the_thread_pool(tmp_path):
+    env = base_environment(tmp_path, GUNICORN_THREADS="4", PIXORA_MAX_CONCURRENT_CALLS="4")
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--check-config", "project_config.wsgi"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode != 0
+    assert "PIXORA_MAX_CONCURRENT_CALLS must be below GUNICORN_THREADS" in result.stdout + result.stderr
