@@ -167,7 +167,7 @@ def test_selfie_from_the_fake_camera_is_stored(app, browser_page):
 
     page.locator("#camera-start").click()
     page.locator("#camera-capture:enabled").wait_for()
-    page.wait_for_function("document.getElementById('camera-video').videoWidth > 0")
+    assert page.locator("#camera-video").evaluate("video => video.videoWidth") > 0
     page.screenshot(path=str(screenshot_path("facepass-page-camera")), full_page=True)
     page.locator("#camera-capture").click()
     page.locator("#upload-message.ok").wait_for()

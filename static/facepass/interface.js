@@ -114,11 +114,18 @@
       .getUserMedia({ video: { facingMode: "user" }, audio: false })
       .then(function (mediaStream) {
         stream = mediaStream;
+        // Capture stays off until the first frame has a size: a capture before that would send an empty image.
+        video.addEventListener(
+          "loadedmetadata",
+          function () {
+            captureButton.disabled = false;
+            showMessage(cameraMessage, "Camera ready: look at the camera and take a selfie.");
+          },
+          { once: true }
+        );
         video.srcObject = mediaStream;
         video.hidden = false;
         preview.hidden = true;
-        captureButton.disabled = false;
-        showMessage(cameraMessage, "Camera ready: look at the camera and take a selfie.");
       })
       .catch(function (error) {
         startButton.disabled = false;
