@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.test.utils import setup_databases, teardown_databases
 
 from common.cache import local_clear
+from common.throttling import window_counts_clear
 from testing.pixora import (
     PixoraTestDatabase,
     PostgresPixora,
@@ -66,6 +67,8 @@ def pixora(django_db_setup: None) -> PixoraTestDatabase:
 def _clear_cache() -> Iterator[None]:
     cache.clear()
     local_clear()
+    window_counts_clear()
     yield
     cache.clear()
     local_clear()
+    window_counts_clear()

@@ -7,7 +7,7 @@ import pickle
 import time
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 from django.core.signals import setting_changed
@@ -58,6 +58,23 @@ def cache_set_many(values: dict[str, Any], timeout: float) -> None:
         cache.set_many(values, timeout)
     except CACHE_ERRORS as exc:
         logger.warning("cache unavailable on set_many: %s", exc)
+
+
+def counter_add(key: str, amount: int, timeout: float) -> int:
+    """Add to a shared counter that expires `timeout` seconds after it was created; returns the new total.
+
+    Raises CACHE_ERRORS when the cache is down: the caller decides what an unknown count means.
+    """
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        return backend.counter_add(key, amount, timeout)
+    if backend.add(key, amount, timeout):
+        return amount
+    try:
+        return backend.incr(key, amount)
+    except ValueError:  # expired between add and incr
+        backend.set(key, amount, timeout)
+        return amount
 
 
 def local_get(key: str) -> Any | None:
@@ -117,3 +134,17 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = ReusedClientRedisCacheClient
+
+    def counter_add(self, key: str, amount: int, timeout: float) -> int:
+        """counter_add() in one round trip: SET NX starts the counter with its expiry, INCRBY keeps the expiry.
+
+        Django's add() then incr() is three (incr checks that the key exists first); on this kind of machine
+        each round trip costs more CPU in system calls than the rest of a cached validation.
+        """
+        key = self.make_and_validate_key(key)
+        client = self._cache.get_client(key, write=True)
+        with client.pipeline(transaction=False) as pipeline:
+            pipeline.set(key, 0, ex=max(1, int(timeout)), nx=True)
+            pipeline.incrby(key, amount)
+            _, total = pipeline.execute()
+        return total

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable
@@ -58,6 +59,17 @@ class MetricsMiddleware:
         response = self.get_response(request)
         match = request.resolver_match
         route = (match.url_name or match.route) if match else "unmatched"
-        HTTP_REQUESTS.labels(route=route, method=request.method, status=response.status_code).inc()
-        HTTP_LATENCY.labels(route=route).observe(time.perf_counter() - started)
+        request_counter(route, request.method, response.status_code).inc()
+        latency_histogram(route).observe(time.perf_counter() - started)
         return response
+
+
+# labels() takes a lock and builds its key on every call; the children it returns are kept instead.
+@functools.lru_cache(maxsize=1024)
+def request_counter(route: str, method: str | None, status: int) -> Counter:
+    return HTTP_REQUESTS.labels(route=route, method=method, status=status)
+
+
+@functools.lru_cache(maxsize=256)
+def latency_histogram(route: str) -> Histogram:
+    return HTTP_LATENCY.labels(route=route)

@@ -10,13 +10,13 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from common.api import PublicAPIView
 from common.health import health_report
 from common.metrics import metrics_text
 
 
-class HealthView(APIView):
+class HealthView(PublicAPIView):
     @extend_schema(
         responses={
             (200, "application/json"): inline_serializer("Health", {"status": serializers.CharField()}),

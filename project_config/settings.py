@@ -61,11 +61,13 @@ MIDDLEWARE = [
     "common.middleware.RequestIdMiddleware",
     "sso_app.request_log.RequestLogMiddleware",
     "common.metrics.MetricsMiddleware",
+    # Django's own (the deploy checks look for it by name); the user and message middleware below are for the
+    # admin only: /api/ passes them by.
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "common.middleware.SiteAuthenticationMiddleware",
+    "common.middleware.SiteMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 if CORS_MODE == "django":

@@ -6,8 +6,8 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
-from rest_framework.views import APIView
 
+from common.api import PublicAPIView
 from proxy_app.services import services_fetch
 from sessions_app.views import session_id_from_path
 
@@ -20,7 +20,7 @@ PROXY_ERROR_RESPONSES = {
 }
 
 
-class RemoteServicesView(APIView):
+class RemoteServicesView(PublicAPIView):
     @extend_schema(responses={200: OpenApiTypes.OBJECT, **PROXY_ERROR_RESPONSES})
     def get(self, request: Request, session_id: str) -> HttpResponse:
         body = services_fetch(

@@ -16,8 +16,8 @@ from rest_framework.exceptions import APIException, NotFound
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from common.api import PublicAPIView
 from common.throttling import ResilientScopedRateThrottle
 from sessions_app.errors import ImageMissing, ImageTooLarge
 from sessions_app.selectors import SESSION_NOT_FOUND, session_validate, sessions_validate_many
@@ -62,7 +62,7 @@ def session_id_from_path(value: str) -> UUID:
     return UUID(value)
 
 
-class SessionsThrottledView(APIView):
+class SessionsThrottledView(PublicAPIView):
     """Public session endpoints share one per-client rate, THROTTLE_RATE_SESSIONS, against enumeration."""
 
     throttle_classes = [ResilientScopedRateThrottle]

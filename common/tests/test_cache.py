@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from http import HTTPStatus
+from unittest import mock
 
 import pytest
 import redis
@@ -14,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from common import cache as cache_module
-from common.cache import LOCAL_CACHE_MAX_ENTRIES, cache_get, cache_set, local_get, local_set
+from common.cache import LOCAL_CACHE_MAX_ENTRIES, cache_get, cache_set, counter_add, local_get, local_set
 from sessions_app.demo import DEMO_SESSIONS
 from testing.services import service_missing, test_redis_url
 
@@ -90,6 +91,26 @@ def test_redis_cache_keeps_one_client_per_pool(real_redis):
     assert backend.get_many(["reused", "absent"]) == {"reused": {"n": 1}}
     backend.delete("reused")
     assert backend.get("reused") is None
+
+
+def test_redis_counter_starts_with_its_expiry_and_adds_in_one_round_trip(real_redis):
+    backend = caches["default"]
+    client = backend._cache.get_client(write=True)
+    key = backend.make_and_validate_key("counter")
+    sent = []
+    real_execute = type(client.pipeline()).execute
+
+    def execute(pipeline, *args, **kwargs):
+        sent.append(len(pipeline.command_stack))
+        return real_execute(pipeline, *args, **kwargs)
+
+    with mock.patch.object(type(client.pipeline()), "execute", execute):
+        totals = [counter_add("counter", 3, 61), counter_add("counter", 2, 61)]
+
+    assert totals == [3, 5]
+    assert sent == [2, 2]
+    assert backend.get("counter") == 5
+    assert 0 < client.ttl(key) <= 61
 
 
 def test_validation_is_kept_in_process_memory_in_front_of_redis(real_redis, settings):
