@@ -452,8 +452,8 @@ def report(
     lines = [
         "# Soak: mixed load with faults injected",
         "",
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on a shared 2-core machine (other engineers' tests ran at the "
-        f"same time: load average {os.getloadavg()[0]:.1f} at the end). `make soak`; "
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores "
+        f"(load average {os.getloadavg()[0]:.1f} at the end). `make soak`; "
         f"SOAK_RATE={RATE:g}/s, SOAK_GAP_SECONDS={GAP_SECONDS:g}, {finished:.0f} s of load, {len(results)} requests.",
         "",
         "Stack: nginx (deploy/nginx/facepass.conf) → gunicorn (gunicorn.conf.py, 2 gthread workers × 8 threads) → "
