@@ -149,3 +149,13 @@ def login_code_redeem(*, email: str, code: str) -> AbstractBaseUser | None:
     if not matches or not login_code.user.is_active:
         return None
     return login_code.user
+
+
+def sso_records_prune(*, expired_before: datetime) -> tuple[int, int]:
+    """Delete tokens and sign-in codes that expired before this time: (tokens, codes) deleted.
+
+    Revoked tokens go once their expiry has passed too; until then the admin shows who signed out, and when.
+    """
+    tokens, _ = SSOToken.objects.filter(expires_at__lt=expired_before).delete()
+    codes, _ = LoginCode.objects.filter(expires_at__lt=expired_before).delete()
+    return tokens, codes
