@@ -292,7 +292,8 @@ def markdown(results: dict[str, Any]) -> str:
         lines += ["", "## Profiles", ""]
         lines += [
             f"- `{p['scenario']}`: [profile-{p['scenario']}.md](profile-{p['scenario']}.md) "
-            f"({p['samples']} samples; collapsed stacks for a flame graph in `{p['file']}`)"
+            f"({p['samples']} samples; collapsed stacks for a flame graph in `{p['file']}`, "
+            "written by each run and not committed)"
             for p in results["profiles"]
         ]
     if results.get("notes"):
