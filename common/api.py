@@ -10,7 +10,7 @@ class PublicAPIView(APIView):
     """An endpoint anyone may call: no credentials are read and no permission is checked.
 
     DRF resolves `request.user` on every request even with no authentication classes, through an attribute
-    lookup that fails twice (3.8 % of the CPU of a validation, bench/results/profile-validate-cold.md). Here it
+    lookup that fails twice (3.8 % of the CPU of a validation, py-spy under `make bench` before the change). Here it
     is left lazy, as DRF documents for perform_authentication; nothing on these endpoints asks for it.
     """
 

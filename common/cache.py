@@ -112,7 +112,7 @@ class ReusedClientRedisCacheClient(RedisCacheClient):
     """Django's Redis client, keeping one redis.Redis per connection pool.
 
     Django builds a new redis.Redis (and its table of response callbacks) for every operation; under load that was
-    a fifth of the CPU of a cached validation (bench/results/profile-validate-hot.md). redis.Redis is thread-safe
+    a fifth of the CPU of a cached validation (py-spy under `make bench`, before the change). redis.Redis is thread-safe
     and holds no state of its own beyond its pool, so one per pool is enough.
     """
 

@@ -62,7 +62,7 @@ def _forget_csp_policy(*, setting: str, **kwargs: object) -> None:
 class CSPMiddleware(csp.middleware.CSPMiddleware):
     """django-csp's middleware, building the unchanging policy once instead of on every response.
 
-    Building it was 7 % of the CPU of a cached validation (bench/results/profile-validate-hot.md). Anything
+    Building it was 7 % of the CPU of a cached validation (py-spy under `make bench`, before the change). Anything
     that makes a response's policy differ (a nonce, a view's decorator, report-only or excluded prefixes,
     DEBUG's exemptions) goes through django-csp's own code.
     """

@@ -16,7 +16,7 @@ PLAIN_JSON_ACCEPTS = frozenset({"*/*", JSON})
 class JSONFirstContentNegotiation(DefaultContentNegotiation):
     """DRF's negotiation; for `Accept: application/json` or `*/*` with JSON first, the same answer without parsing.
 
-    Parsing the Accept header was 5 % of the CPU of a cached validation (bench/results/profile-validate-hot.md).
+    Parsing the Accept header was 5 % of the CPU of a cached validation (py-spy under `make bench`, before the change).
     """
 
     def select_renderer(

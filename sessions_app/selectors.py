@@ -42,7 +42,7 @@ def session_get(*, session_id: UUID) -> PhotoSession | None:
     """The Pixora session with this id, or None.
 
     The same query as PhotoSession.objects.get(id=...), compiled once: compiling it was a third of the CPU of a
-    validation that misses the cache (bench/results/profile-validate-cold.md).
+    validation that misses the cache (py-spy under `make bench`, before the change).
     """
     alias = router.db_for_read(PhotoSession)
     connection = connections[alias]
