@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -10,6 +11,7 @@ from django.test.utils import setup_databases, teardown_databases
 
 from common.cache import local_clear
 from common.throttling import window_counts_clear
+from testing.images import image_bytes
 from testing.pixora import (
     PixoraTestDatabase,
     PostgresPixora,
@@ -72,3 +74,25 @@ def _clear_cache() -> Iterator[None]:
     cache.clear()
     local_clear()
     window_counts_clear()
+
+
+@pytest.fixture
+def pixora_down(pixora: PixoraTestDatabase, tmp_path: Path) -> Iterator[None]:
+    """Point the `pixora` alias at a database file that no longer exists (as when Pixora's server is down)."""
+    missing = SqlitePixora(tmp_path / "gone.sqlite3")
+    use_pixora_database(missing)
+    missing.path.unlink()
+    try:
+        yield
+    finally:
+        use_pixora_database(pixora)
+
+
+@pytest.fixture
+def jpeg() -> bytes:
+    return image_bytes("JPEG")
+
+
+@pytest.fixture
+def png() -> bytes:
+    return image_bytes("PNG")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from common.throttling import ResilientScopedRateThrottle
+
 
 class PublicAPIView(APIView):
     """An endpoint anyone may call: no credentials are read and no permission is checked.
@@ -19,3 +21,10 @@ class PublicAPIView(APIView):
 
     def perform_authentication(self, request: Request) -> None:
         pass
+
+
+class SessionsThrottledView(PublicAPIView):
+    """Public session endpoints share one per-client rate, THROTTLE_RATE_SESSIONS, against enumeration."""
+
+    throttle_classes = [ResilientScopedRateThrottle]
+    throttle_scope = "sessions"

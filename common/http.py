@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from http.cookiejar import DefaultCookiePolicy
 from types import TracebackType
 from typing import Any
@@ -99,3 +100,45 @@ def _forget_sessions_after_fork() -> None:
 
 
 os.register_at_fork(after_in_child=_forget_sessions_after_fork)
+
+READ_CHUNK_BYTES = 64 * 1024
+
+
+class BodyTooLarge(Exception):
+    """The answer declared or sent more bytes than the caller accepts."""
+
+
+class BodyTimeout(Exception):
+    """The answer's bytes did not all arrive before the deadline, or a wait for them outlasted the read timeout."""
+
+
+def body_read_bounded(response: requests.Response, *, limit: int, deadline: float, read_timeout: float) -> bytes:
+    """A streamed answer's body: stops past `limit` bytes, and at `deadline` (monotonic) however slow the bytes.
+
+    Decoding and connection errors are left to the caller, which knows what they mean for its upstream.
+    """
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(limit)
+    connection = response.raw.connection
+    sock = connection.sock if connection is not None else None
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise BodyTimeout()
+            if sock is not None:
+                # Each wait for bytes ends at the deadline, so a trickle can't stretch the call past it.
+                sock.settimeout(min(read_timeout, remaining))
+            chunk = response.raw.read1(READ_CHUNK_BYTES, decode_content=True)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > limit:
+                raise BodyTooLarge(limit)
+            chunks.append(chunk)
+    except (ReadTimeoutError, TimeoutError) as exc:
+        raise BodyTimeout() from exc
+    return b"".join(chunks)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import socket
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONE, SELF
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "sessions_app",
     "proxy_app",
     "sso_app",
+    "face_search_app",
 ]
 if CORS_MODE == "django":
     INSTALLED_APPS.append("corsheaders")
@@ -171,6 +173,8 @@ REST_FRAMEWORK = {
         "sessions": env.str("THROTTLE_RATE_SESSIONS", default="600/min"),
         "login_ip": env.str("THROTTLE_RATE_LOGIN_IP", default="20/min"),
         "login_username": env.str("THROTTLE_RATE_LOGIN_USERNAME", default="10/min"),
+        "face_search_client": env.str("THROTTLE_RATE_FACE_SEARCH_CLIENT", default="10/min"),
+        "face_search_session": env.str("THROTTLE_RATE_FACE_SEARCH_SESSION", default="120/min"),
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -196,6 +200,71 @@ PIXORA_SERVICES_CACHE_TTL = env.int("PIXORA_SERVICES_CACHE_TTL", default=30)
 PIXORA_MAX_CONCURRENT_CALLS = env.int("PIXORA_MAX_CONCURRENT_CALLS", default=4)
 # How long a call waits for one of those places before the 503.
 PIXORA_BULKHEAD_WAIT_SECONDS = env.float("PIXORA_BULKHEAD_WAIT_SECONDS", default=0.2)
+
+# --- Face search ------------------------------------------------------------------------------
+# Image bytes are fetched only from these hosts (default: the host of MAIN_API_URL).
+PIXORA_PHOTO_HOSTS = [
+    host.lower()
+    for host in env.list("PIXORA_PHOTO_HOSTS", default=[urlsplit(MAIN_API_URL).hostname] if MAIN_API_URL else [])
+]
+PIXORA_PHOTO_READ_TIMEOUT = env.float("PIXORA_PHOTO_READ_TIMEOUT", default=20.0)
+PIXORA_PHOTO_MAX_BYTES = env.int("PIXORA_PHOTO_MAX_BYTES", default=30 * 1024 * 1024)
+PIXORA_WEBHOOK_SECRET = env.str("PIXORA_WEBHOOK_SECRET", default="")
+# dlib's documented threshold for its ResNet embeddings: the same person is closer than this.
+FACE_MATCH_THRESHOLD = env.float("FACE_MATCH_THRESHOLD", default=0.6)
+FACE_PHOTO_MAX_SIDE = env.int("FACE_PHOTO_MAX_SIDE", default=1600)
+FACE_SELFIE_MAX_SIDE = env.int("FACE_SELFIE_MAX_SIDE", default=1024)
+FACE_INDEX_BATCH_SIZE = env.int("FACE_INDEX_BATCH_SIZE", default=4)
+FACE_INDEX_MAX_ATTEMPTS = env.int("FACE_INDEX_MAX_ATTEMPTS", default=4)
+FACE_INDEX_SWEEP_SECONDS = env.int("FACE_INDEX_SWEEP_SECONDS", default=300)
+FACE_INDEX_RETENTION_DAYS = env.int("FACE_INDEX_RETENTION_DAYS", default=30)
+FACE_SEARCH_RETENTION_MINUTES = env.int("FACE_SEARCH_RETENTION_MINUTES", default=60)
+FACE_SEARCH_RESULT_RETENTION_HOURS = env.int("FACE_SEARCH_RESULT_RETENTION_HOURS", default=24)
+FACE_SEARCH_INDEX_WAIT_SECONDS = env.int("FACE_SEARCH_INDEX_WAIT_SECONDS", default=1800)
+FACE_SEARCH_POLL_SECONDS = env.float("FACE_SEARCH_POLL_SECONDS", default=2.0)
+if FACE_SEARCH_INDEX_WAIT_SECONDS > FACE_SEARCH_RETENTION_MINUTES * 60:
+    raise ImproperlyConfigured("FACE_SEARCH_INDEX_WAIT_SECONDS can't outlast FACE_SEARCH_RETENTION_MINUTES.")
+
+# --- Celery (face search workers) ---------------------------------------------------------------
+# Redis in production; with no REDIS_URL (`make run`), kombu's filesystem transport under BASE_DIR: still
+# Celery and a real worker, with no server to install.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+CELERY_BROKER_DIRECTORY = env.path("CELERY_BROKER_DIRECTORY", default=BASE_DIR / ".broker")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(CELERY_BROKER_DIRECTORY),
+        "data_folder_out": str(CELERY_BROKER_DIRECTORY),
+        "store_processed": False,
+    }
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # A message a worker took and never acknowledged (the worker died) is delivered again after this long.
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600),
+        "socket_connect_timeout": 2,
+        "socket_timeout": 10,
+    }
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+# Two queues, so that indexing a large session never delays a customer's selfie.
+CELERY_TASK_DEFAULT_QUEUE = "index"
+CELERY_TASK_ROUTES = {"face_search_app.tasks.face_search_run_task": {"queue": "search"}}
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A request waiting on a broker that is down gets its 503 within about a second, not after minutes of retries.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE_FILENAME = env.str("CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / ".celerybeat-schedule"))
+CELERY_BEAT_SCHEDULE = {
+    "pixora-sessions-sweep": {
+        "task": "face_search_app.tasks.sessions_sweep_task",
+        "schedule": float(FACE_INDEX_SWEEP_SECONDS),
+    },
+    "biometric-data-purge": {"task": "face_search_app.tasks.biometric_data_purge_task", "schedule": 60.0},
+    "stalled-work-resume": {"task": "face_search_app.tasks.stalled_work_resume_task", "schedule": 60.0},
+}
 
 # --- Single sign-on ---------------------------------------------------------------------------
 SSO_TOKEN_TTL_MINUTES = env.int("SSO_TOKEN_TTL_MINUTES", default=30)

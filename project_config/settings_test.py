@@ -11,3 +11,6 @@ STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.s
 # The request log is written by tests that ask for it (sso_app.request_log.BUFFER.flush()), not by a thread
 # racing the test's transaction.
 REQUEST_LOG_BACKGROUND_FLUSH = False
+# Tasks are published to memory and run by no one: tests that need a worker start a real one.
+CELERY_BROKER_URL = "memory://"
+CELERY_BROKER_TRANSPORT_OPTIONS = {}

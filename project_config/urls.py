@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/v1/", include("sessions_app.urls")),
     path("api/v1/", include("proxy_app.urls")),
     path("api/v1/", include("sso_app.urls")),
+    path("api/v1/", include("face_search_app.urls")),
 ]
 
 handler400 = "common.views.bad_request"

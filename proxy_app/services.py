@@ -12,10 +12,10 @@ from uuid import UUID
 import requests
 from django.conf import settings
 from prometheus_client import Counter
-from urllib3.exceptions import DecodeError, HTTPError, ReadTimeoutError
+from urllib3.exceptions import DecodeError, HTTPError
 
 from common.cache import cache_get, cache_set
-from common.http import pooled_session
+from common.http import BodyTimeout, BodyTooLarge, body_read_bounded, pooled_session
 from common.metrics import PROXY_CALLS, PROXY_LATENCY
 from proxy_app.breaker import BreakerState, CircuitBreaker
 from proxy_app.errors import (
@@ -33,7 +33,6 @@ from proxy_app.errors import (
 logger = logging.getLogger("facepass.proxy")
 
 UPSTREAM_PATH = "/api/session/{session_id}/services"
-READ_CHUNK_BYTES = 64 * 1024
 NETWORK_SUGGESTION = "Pixora may be restarting; try again in a few seconds. Prices show again when it is back."
 TIMEOUT_SUGGESTION = "Pixora is slow to answer; try again in a moment."
 
@@ -65,12 +64,19 @@ def services_fetch(*, session_id: UUID, request_id: str, accept_language: str | 
     if ttl > 0 and (cached := cache_get(key)) is not None:
         _outcome_counter("cache_hit").inc()
         return cached
-    body = _call_pixora(session_id=session_id, request_id=request_id, accept_language=accept_language)
+    path = UPSTREAM_PATH.format(session_id=session_id)
+    body = pixora_get(path=path, session_id=session_id, request_id=request_id, accept_language=accept_language)
     cache_set(key, body, ttl)
     return body
 
 
-def _call_pixora(*, session_id: UUID, request_id: str, accept_language: str | None) -> bytes:
+def pixora_get(*, path: str, session_id: UUID, request_id: str, accept_language: str | None = None) -> bytes:
+    """GET a path of the Pixora API about one session: its JSON bytes, or the PixoraError that says what failed.
+
+    Bounded like every call to Pixora: the bulkhead, the circuit breaker, the timeouts and the size limit.
+    """
+    if not settings.MAIN_API_URL:
+        raise PixoraNotConfigured("The Pixora API is not configured on this server (MAIN_API_URL is unset).")
     bulkhead = pixora_bulkhead()
     # A short wait absorbs bursts against a fast Pixora; against a hung one it frees the thread soon after.
     if not bulkhead.acquire(timeout=settings.PIXORA_BULKHEAD_WAIT_SECONDS):
@@ -87,7 +93,7 @@ def _call_pixora(*, session_id: UUID, request_id: str, accept_language: str | No
             )
         started = time.monotonic()
         try:
-            body = _get(session_id, request_id, accept_language, started)
+            body = _get(path, session_id, request_id, accept_language, started)
         except PixoraError as exc:
             if exc.counts_against_pixora:
                 breaker.record_failure()
@@ -106,10 +112,10 @@ def _call_pixora(*, session_id: UUID, request_id: str, accept_language: str | No
     return body
 
 
-def _get(session_id: UUID, request_id: str, accept_language: str | None, started: float) -> bytes:
-    """GET the services: Pixora's JSON bytes, or a PixoraError that says what went wrong."""
+def _get(path: str, session_id: UUID, request_id: str, accept_language: str | None, started: float) -> bytes:
+    """GET the path: Pixora's JSON bytes, or a PixoraError that says what went wrong."""
     timeout = connect_timeout, read_timeout = settings.PIXORA_CONNECT_TIMEOUT, settings.PIXORA_READ_TIMEOUT
-    url = settings.MAIN_API_URL.rstrip("/") + UPSTREAM_PATH.format(session_id=session_id)
+    url = settings.MAIN_API_URL.rstrip("/") + path
     # Only these reach Pixora: never the client's cookies, Authorization or anything else it sent.
     headers = {"Accept": "application/json", "X-Request-ID": request_id}
     if accept_language:
@@ -149,35 +155,16 @@ def _get(session_id: UUID, request_id: str, accept_language: str | None, started
 def _read_bounded(response: requests.Response, *, deadline: float, read_timeout: float) -> bytes:
     """The body, read as a stream: stops at PIXORA_MAX_RESPONSE_BYTES, and at the deadline however slow the bytes."""
     limit = settings.PIXORA_MAX_RESPONSE_BYTES
-    declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
-    connection = response.raw.connection
-    sock = connection.sock if connection is not None else None
-    chunks: list[bytes] = []
-    size = 0
     try:
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise _timeout(read_timeout, upstream_status=response.status_code)
-            if sock is not None:
-                # Each wait for bytes ends at the deadline, so a trickle can't stretch the call past it.
-                sock.settimeout(min(read_timeout, remaining))
-            chunk = response.raw.read1(READ_CHUNK_BYTES, decode_content=True)
-            if not chunk:
-                break
-            size += len(chunk)
-            if size > limit:
-                raise _too_large(limit)
-            chunks.append(chunk)
-    except (ReadTimeoutError, TimeoutError) as exc:
+        return body_read_bounded(response, limit=limit, deadline=deadline, read_timeout=read_timeout)
+    except BodyTooLarge:
+        raise _too_large(limit) from None
+    except BodyTimeout as exc:
         raise _timeout(read_timeout, upstream_status=response.status_code) from exc
     except DecodeError as exc:
         raise PixoraError("Pixora API's answer could not be decoded.", upstream_status=response.status_code) from exc
     except (HTTPError, OSError, requests.RequestException) as exc:
         raise _network_error(upstream_status=response.status_code) from exc
-    return b"".join(chunks)
 
 
 def _network_error(upstream_status: int | None = None) -> PixoraNetworkError:

@@ -9,7 +9,7 @@ from rest_framework.request import Request
 
 from common.api import PublicAPIView
 from proxy_app.services import services_fetch
-from sessions_app.views import session_id_from_path
+from sessions_app.parsing import session_id_from_path
 
 PROXY_ERROR_RESPONSES = {
     400: OpenApiResponse(description="The session id is not a UUID; nothing is sent to Pixora."),

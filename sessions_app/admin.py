@@ -12,7 +12,7 @@ from django.db.models.functions import Cast
 from django.http import HttpRequest, HttpResponse
 
 from common.admin import ReadOnlyAdmin
-from sessions_app.models import FaceSearchRequest, PhotoSession
+from sessions_app.models import PhotoSession
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -73,15 +73,3 @@ class PhotoSessionAdmin(ReadOnlyAdmin):
 
     def delete_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         raise PermissionDenied
-
-
-@admin.register(FaceSearchRequest)
-class FaceSearchRequestAdmin(ReadOnlyAdmin):
-    """Selfies queued for face search: staff can list and look, not change."""
-
-    list_display = ["id", "session_id", "status", "content_type", "size", "created_at"]
-    list_filter = ["status", "content_type"]
-    search_fields = ["=id", "=session_id"]
-    readonly_fields = [field.name for field in FaceSearchRequest._meta.fields]
-    date_hierarchy = "created_at"
-    actions = None

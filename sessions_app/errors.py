@@ -6,6 +6,12 @@ from rest_framework import status
 from rest_framework.exceptions import APIException
 
 
+class InvalidSessionId(APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "Invalid session id: expected a UUID such as 123e4567-e89b-12d3-a456-426614174000."
+    default_code = "invalid_session_id"
+
+
 class SessionNotFound(APIException):
     status_code = status.HTTP_404_NOT_FOUND
     default_detail = "Session not found"
@@ -16,29 +22,3 @@ class FacePassNotEnabled(APIException):
     status_code = status.HTTP_403_FORBIDDEN
     default_detail = "FacePass is not enabled for this session."
     default_code = "facepass_not_enabled"
-
-
-class ImageMissing(APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "Send the selfie as a file in the multipart field 'image'."
-    default_code = "image_missing"
-
-
-class ImageEmpty(APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = "The image is empty."
-    default_code = "image_empty"
-
-
-class ImageTooLarge(APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "image_too_large"
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"The image is too large: at most {limit} bytes ({limit / 1024 / 1024:.0f} MB).")
-
-
-class ImageUnsupported(APIException):
-    status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
-    default_detail = "The image must be a JPEG or PNG file (judged by its content, not its name)."
-    default_code = "image_unsupported"

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.db import models
-from django.utils import timezone
 
 PIXORA_DATABASE = "pixora"
 
@@ -56,35 +54,3 @@ class PhotoSession(PixoraModel):
 
     def __str__(self) -> str:
         return self.name
-
-
-# Content types accepted for face search, and the extension a stored file gets.
-IMAGE_EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png"}
-
-
-def face_search_image_path(instance: FaceSearchRequest, filename: str) -> str:
-    """A server-chosen name: the client's file name is never used, not even its extension."""
-    extension = IMAGE_EXTENSIONS[instance.content_type]
-    return f"face-search/{instance.created_at:%Y/%m}/{instance.id}{extension}"
-
-
-class FaceSearchRequest(models.Model):
-    """A selfie sent from the FacePass page, kept in FacePass's own database until a face search runs."""
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    session_id = models.UUIDField(db_index=True)
-    image = models.FileField(upload_to=face_search_image_path, max_length=200)
-    content_type = models.CharField(max_length=32, choices=[(value, value) for value in IMAGE_EXTENSIONS])
-    size = models.PositiveIntegerField()
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        verbose_name = "face-search request"
-
-    def __str__(self) -> str:
-        return f"{self.id} ({self.status})"

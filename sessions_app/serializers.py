@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from sessions_app.models import FaceSearchRequest, PhotoSession
+from sessions_app.models import PhotoSession
+from sessions_app.parsing import SESSION_ID_PATTERN
 
-SESSION_ID_PATTERN = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 MAX_BATCH_SIZE = 100
 
 
@@ -60,9 +60,3 @@ class BatchResultSerializer(serializers.Serializer):
 
 class BatchValidateResponseSerializer(serializers.Serializer):
     results = serializers.DictField(child=BatchResultSerializer())
-
-
-class FaceSearchAcceptedSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = FaceSearchRequest
-        fields = ["id", "status"]

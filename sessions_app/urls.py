@@ -12,5 +12,4 @@ urlpatterns = [
         name="session-facepass-status",
     ),
     path("sessions/<str:session_id>/interface", views.session_interface, name="session-interface"),
-    path("sessions/<str:session_id>/face-search", views.FaceSearchCreateView.as_view(), name="session-face-search"),
 ]

@@ -5,7 +5,11 @@ import uuid
 import django.utils.timezone
 from django.db import migrations, models
 
-import sessions_app.models
+
+def face_search_image_path(instance, filename):
+    """Where selfies were stored before face search moved to face_search_app (the name does not change the schema)."""
+    extension = {"image/jpeg": ".jpg", "image/png": ".png"}[instance.content_type]
+    return f"face-search/{instance.created_at:%Y/%m}/{instance.id}{extension}"
 
 
 class Migration(migrations.Migration):
@@ -19,7 +23,7 @@ class Migration(migrations.Migration):
             fields=[
                 ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
                 ("session_id", models.UUIDField(db_index=True)),
-                ("image", models.FileField(max_length=200, upload_to=sessions_app.models.face_search_image_path)),
+                ("image", models.FileField(max_length=200, upload_to=face_search_image_path)),
                 (
                     "content_type",
                     models.CharField(choices=[("image/jpeg", "image/jpeg"), ("image/png", "image/png")], max_length=32),
