@@ -78,9 +78,12 @@ def _sniff(data: bytes) -> str | None:
 
 def _open(data: bytes, content_type: str) -> Image.Image:
     """The image opened (not decoded), once its declared dimensions are known to be acceptable."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        image = Image.open(io.BytesIO(data), formats=[PILLOW_FORMATS[content_type]])
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=[PILLOW_FORMATS[content_type]])
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageRejected("the image declares more pixels than FacePass decodes") from exc
     if image.width * image.height > MAX_IMAGE_PIXELS:
         image.close()
         raise ImageRejected(f"the image declares {image.width}×{image.height} pixels, more than FacePass decodes")

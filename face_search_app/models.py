@@ -142,7 +142,9 @@ class SweepState(models.Model):
     """How far a periodic sweep of Pixora's sessions has read (their `updated_at`), kept across restarts."""
 
     name = models.CharField(max_length=64, primary_key=True)
+    # The last session read, by (updated_at, id): the next sweep starts after it, ties included.
     last_seen = models.DateTimeField(null=True, blank=True)
+    last_id = models.UUIDField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.name} at {self.last_seen}"

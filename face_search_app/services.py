@@ -394,9 +394,11 @@ def sessions_sweep(*, limit: int = 500) -> list[UUID]:
     Sessions changed to disabled are marked so that their faces are dropped after FACE_INDEX_RETENTION_DAYS.
     """
     state, _ = SweepState.objects.get_or_create(name=SWEEP_STATE_NAME)
-    changed = PhotoSession.objects.order_by("updated_at").only("id", "updated_at", "facepass_enabled")
+    changed = PhotoSession.objects.order_by("updated_at", "id").only("id", "updated_at", "facepass_enabled")
     if state.last_seen is not None:
-        changed = changed.filter(updated_at__gte=state.last_seen)
+        changed = changed.filter(
+            Q(updated_at__gt=state.last_seen) | Q(updated_at=state.last_seen, id__gt=state.last_id or UUID(int=0))
+        )
     sessions = list(changed[:limit])
     enabled = [session.id for session in sessions if session.facepass_enabled]
     disabled = [session.id for session in sessions if not session.facepass_enabled]
@@ -405,7 +407,9 @@ def sessions_sweep(*, limit: int = 500) -> list[UUID]:
             disabled_at=timezone.now()
         )
     if sessions:
-        SweepState.objects.filter(name=SWEEP_STATE_NAME).update(last_seen=sessions[-1].updated_at)
+        SweepState.objects.filter(name=SWEEP_STATE_NAME).update(
+            last_seen=sessions[-1].updated_at, last_id=sessions[-1].id
+        )
     return enabled
 
 
