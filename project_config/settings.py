@@ -238,8 +238,12 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        # A message a worker took and never acknowledged (the worker died) is delivered again after this long.
+        # A message a worker took and never acknowledged (the worker died) is delivered again after this long;
+        # longer than any task runs or waits for its countdown, or a running task would be delivered twice.
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600),
+        # How often workers look for such messages (kombu's default looks every 100 s).
+        "unacked_restore_interval": env.float("CELERY_RESTORE_INTERVAL_SECONDS", default=10.0),
+        "unacked_restore_throttle": 1,
         "socket_connect_timeout": 2,
         "socket_timeout": 10,
     }
