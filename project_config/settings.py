@@ -315,7 +315,8 @@ X_FRAME_OPTIONS = "DENY"
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
-        "img-src": [SELF, "data:", "blob:"],
+        # Matched photos and their thumbnails are shown from Pixora's own hosts (PIXORA_PHOTO_HOSTS), any port.
+        "img-src": [SELF, "data:", "blob:", *(f"{host}:*" for host in PIXORA_PHOTO_HOSTS)],
         "media-src": [SELF, "blob:"],
         "frame-ancestors": [NONE],
         "base-uri": [SELF],
