@@ -25,9 +25,11 @@ setup: $(RUN_STAMP)
 	$(BIN)/python manage.py create_pixora_demo
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 
+# The dev server, a Celery worker (and beat) on a filesystem broker, and a demo Pixora API (scripts/run_local.py).
 run: export DEBUG ?= true
+run: export PORT := $(PORT)
 run: setup
-	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	$(BIN)/python scripts/run_local.py
 
 # Debian packages the end-to-end tests use (nginx, Chromium, wrk); installed when we are root with apt-get.
 system-packages:
@@ -53,7 +55,7 @@ format: $(TEST_STAMP)
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) staticfiles facepass.sqlite3 pixora_demo.sqlite3 artifacts .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles facepass.sqlite3 pixora_demo.sqlite3 artifacts .pytest_cache .ruff_cache .broker .celerybeat-schedule*
 
 # A few minutes of mixed load on nginx + gunicorn with faults injected in turn, then a longer schemathesis run;
 # writes reliability/results/latest.md. Starts its own PostgreSQL, Redis and Pixora API (see reliability/soak.py).
