@@ -187,6 +187,8 @@ def soak_stack(workdir: Path) -> Iterator[Stack]:
             SECURE_SSL_REDIRECT="false",
             # One load generator is one client: the soak measures faults, not the enumeration throttle.
             THROTTLE_RATE_SESSIONS="1000000/min",
+            THROTTLE_RATE_FACE_SEARCH_CLIENT="1000000/min",
+            THROTTLE_RATE_FACE_SEARCH_SESSION="1000000/min",
             GUNICORN_WORKERS="2",
             GUNICORN_THREADS="8",
             GUNICORN_LOGLEVEL="warning",
@@ -296,7 +298,8 @@ class Load:
             return session.post(f"{base}/sessions/validate", json={"session_ids": ids}, timeout=timeout)
         if kind == "upload":
             files = {"image": ("selfie.png", self._image, "image/png")}
-            return session.post(f"{base}/sessions/{enabled}/face-search", files=files, timeout=timeout)
+            data = {"consent": "true"}
+            return session.post(f"{base}/sessions/{enabled}/face-search", files=files, data=data, timeout=timeout)
         if kind == "logs":
             headers = {"Authorization": f"Bearer {self.stack.token}"}
             return session.get(f"{base}/logs/{POD_NAME}?limit=20", headers=headers, timeout=timeout)
@@ -418,7 +421,12 @@ def recovery_seconds(results: list[Result], fault: Fault, until: float) -> tuple
 
 
 def uploads_stored(stack: Stack, accepted: set[str]) -> set[str]:
-    rows = stack.facepass_cluster.execute("SELECT id::text FROM sessions_app_facesearchrequest", database="facepass")
+    """The accepted uploads that are in the database with their selfie readable (no worker runs in the soak)."""
+    rows = stack.facepass_cluster.execute(
+        "SELECT r.id::text FROM face_search_app_facesearchrequest r "
+        "JOIN face_search_app_selfie s ON s.request_id = r.id WHERE length(s.data) > 0",
+        database="facepass",
+    )
     return {row[0] for row in rows} & accepted
 
 

@@ -100,6 +100,10 @@ def base_environment(tmp_path: Path, **overrides: str) -> dict[str, str]:
             "MAIN_APP_DATABASE_URL": f"sqlite:///{tmp_path / 'pixora.sqlite3'}",
             "STATIC_ROOT": str(tmp_path / "static"),
             "MEDIA_ROOT": str(tmp_path / "media"),
+            # Tasks go to an in-memory broker nobody reads; tests with a real worker give a Redis URL.
+            "CELERY_BROKER_URL": "memory://",
+            "CELERY_BROKER_DIRECTORY": str(tmp_path / "broker"),
+            "CELERY_BEAT_SCHEDULE_FILENAME": str(tmp_path / "celerybeat-schedule"),
             "PYTHONUNBUFFERED": "1",
         }
     )

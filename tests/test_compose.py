@@ -19,14 +19,25 @@ from testing.services import REPO_ROOT, service_missing, test_postgres_url
 COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.local.yml").read_text())
 
 
-def test_every_variable_the_backend_sets_is_read_by_the_settings():
-    backend_env = set(COMPOSE["services"]["backend"]["environment"])
+@pytest.mark.parametrize("service", ["backend", "worker", "beat"])
+def test_every_variable_a_facepass_service_sets_is_read_by_the_settings(service):
+    environment = set(COMPOSE["services"][service]["environment"])
 
-    assert backend_env - variables_read() == set()
+    assert environment - variables_read() == set()
 
 
 def test_the_stack_has_every_part():
-    assert set(COMPOSE["services"]) == {"backend", "facepass-db", "pixora-db", "redis", "nginx"}
+    assert set(COMPOSE["services"]) == {"backend", "worker", "beat", "facepass-db", "pixora-db", "redis", "nginx"}
+
+
+def test_workers_share_the_backends_settings_and_take_both_queues():
+    services = COMPOSE["services"]
+
+    assert services["worker"]["environment"] == services["backend"]["environment"]
+    assert services["beat"]["environment"] == services["backend"]["environment"]
+    assert services["backend"]["environment"]["CELERY_BROKER_URL"].startswith("redis://redis:")
+    assert "celery -A project_config worker -Q search,index" in services["worker"]["command"]
+    assert "celery -A project_config beat" in services["beat"]["command"]
 
 
 def test_files_the_stack_mounts_exist():

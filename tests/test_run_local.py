@@ -29,14 +29,12 @@ def test_make_run_finds_demo_photos_with_a_selfie(tmp_path):
         PORT=str(port),
         DEMO_PIXORA_PORT=str(pixora_port),
         PIXORA_DEMO_DATABASE_PATH=str(tmp_path / "pixora.sqlite3"),
-        MAIN_APP_DATABASE_URL="",
         CELERY_BROKER_DIRECTORY=str(tmp_path / "broker"),
         CELERY_BEAT_SCHEDULE_FILENAME=str(tmp_path / "beat-schedule"),
     )
     env.pop("MAIN_API_URL", None)
     env.pop("CELERY_BROKER_URL", None)
     env.pop("REDIS_URL", None)
-    env.pop("MAIN_APP_DATABASE_URL")
     manage("migrate", "--noinput", env=env)
     manage("create_pixora_demo", env=env)
     log = open(tmp_path / "run.log", "wb")  # noqa: SIM115 (closed in finally)

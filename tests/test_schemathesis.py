@@ -62,6 +62,8 @@ EXPECTED_PATHS = {
     "/api/v1/sessions/{session_id}/facepass-status",
     "/api/v1/remote-services/{session_id}",
     "/api/v1/sessions/{session_id}/face-search",
+    "/api/v1/sessions/{session_id}/face-search/{request_id}",
+    "/api/v1/webhooks/pixora",
     "/api/v1/auth/login",
     "/api/v1/auth/request-login-token",
     "/api/v1/auth/login-token",
@@ -86,6 +88,9 @@ def server(tmp_path_factory):
             PIXORA_READ_TIMEOUT="2",
             # Hostile input, not an enumerator: the throttle would hide most of it behind 429s.
             THROTTLE_RATE_SESSIONS="100000/min",
+            THROTTLE_RATE_FACE_SEARCH_CLIENT="100000/min",
+            THROTTLE_RATE_FACE_SEARCH_SESSION="100000/min",
+            PIXORA_WEBHOOK_SECRET="schemathesis-secret-not-real",
             GUNICORN_WORKERS="1",
         )
         manage("migrate", "--noinput", env=env)
