@@ -234,6 +234,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIRECTORY),
         "data_folder_out": str(CELERY_BROKER_DIRECTORY),
+        "control_folder": str(CELERY_BROKER_DIRECTORY / "control"),
         "store_processed": False,
     }
 else:
