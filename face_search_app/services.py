@@ -444,11 +444,19 @@ def biometric_data_purge() -> dict[str, int]:
 
 
 def stalled_work_find(*, older_than: timedelta) -> tuple[list[UUID], list[UUID]]:
-    """Searches still queued and sessions still indexing after `older_than`: their messages may have been lost."""
+    """Work whose messages may have been lost (a broker that restarted keeps no queue), to queue again.
+
+    Searches never picked up after `older_than`, and searches still waiting for an index that is no longer being
+    built (their wake-up was lost); sessions whose indexing has not moved for `older_than`.
+    """
     cutoff = timezone.now() - older_than
+    index_settled = SessionIndex.objects.filter(
+        session_id=OuterRef("session_id"), status__in=[SessionIndex.Status.READY, SessionIndex.Status.FAILED]
+    )
     searches = list(
         FaceSearchRequest.objects.filter(
-            status__in=[FaceSearchRequest.Status.QUEUED, FaceSearchRequest.Status.INDEXING], created_at__lt=cutoff
+            Q(status=FaceSearchRequest.Status.QUEUED, created_at__lt=cutoff)
+            | Q(Exists(index_settled), status=FaceSearchRequest.Status.INDEXING, created_at__lt=cutoff)
         ).values_list("id", flat=True)
     )
     # A session is stalled when nothing of it was indexed lately, not merely when it is large.

@@ -229,7 +229,7 @@ if FACE_SEARCH_INDEX_WAIT_SECONDS > FACE_SEARCH_RETENTION_MINUTES * 60:
 # Redis in production; with no REDIS_URL (`make run`), kombu's filesystem transport under BASE_DIR: still
 # Celery and a real worker, with no server to install.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
-CELERY_BROKER_DIRECTORY = env.path("CELERY_BROKER_DIRECTORY", default=BASE_DIR / ".broker")
+CELERY_BROKER_DIRECTORY = Path(env.str("CELERY_BROKER_DIRECTORY", default=str(BASE_DIR / ".broker")))
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIRECTORY),

@@ -114,3 +114,26 @@ def test_index_command_queues_the_session(queued_tasks, capsys):
 
     assert [(task.queue, task.name) for task in queued_tasks()] == [("index", "session_index_refresh_task")]
     assert "queued" in capsys.readouterr().out
+
+
+def test_lost_work_is_found_again_and_work_in_progress_is_not():
+    old = timezone.now() - timedelta(minutes=10)
+    never_started = make_search(status="queued", created_at=old)
+    recent = make_search(status="queued")
+    waiting_for_ready_index = make_search(status="indexing", created_at=old)
+    stalled_session, busy_session = uuid.uuid4(), uuid.uuid4()
+    SessionIndex.objects.create(session_id=SESSION, status="ready")
+    SessionIndex.objects.create(session_id=stalled_session, status="indexing", requested_at=old)
+    SessionIndex.objects.create(session_id=busy_session, status="indexing", requested_at=old)
+    IndexedPhoto.objects.create(
+        session_id=busy_session, photo_id="p", url="http://x.test/p", status="indexed", indexed_at=timezone.now()
+    )
+    waiting_for_busy_index = FaceSearchRequest.objects.create(
+        session_id=busy_session, status="indexing", content_type="image/jpeg", size=1, consent_at=old, created_at=old
+    )
+
+    searches, sessions = services.stalled_work_find(older_than=timedelta(minutes=5))
+
+    assert set(searches) == {never_started.id, waiting_for_ready_index.id}
+    assert recent.id not in searches and waiting_for_busy_index.id not in searches
+    assert sessions == [stalled_session]
