@@ -109,12 +109,25 @@ def face_search_run(*, request_id: UUID) -> bool:
     if request.embedding is None and not _selfie_embed(request):
         return True
     index = SessionIndex.objects.filter(session_id=request.session_id).first()
-    if index is None or index.status != SessionIndex.Status.READY:
-        if index is None or index.status == SessionIndex.Status.PENDING or index.disabled_at is not None:
-            session_index_request(session_id=request.session_id)
-        elif index.status == SessionIndex.Status.FAILED:
+    if (
+        index is not None
+        and index.disabled_at is not None
+        and not session_validate(session_id=index.session_id)["valid"]
+    ):
+        _search_finish(request, error=SESSION_GONE)
+        return True
+    if index is None or index.status != SessionIndex.Status.READY or index.disabled_at is not None:
+        requested_for_this_search = (
+            index is not None and index.requested_at is not None and index.requested_at >= request.created_at
+        )
+        if requested_for_this_search and index.status == SessionIndex.Status.FAILED:
             _search_finish(request, error=INDEX_FAILED)
             return True
+        settled = index is None or index.status != SessionIndex.Status.INDEXING or index.disabled_at is not None
+        if settled and not requested_for_this_search:
+            # Never indexed, failed before this search came (Pixora may be back), or turned off and on again;
+            # asked once per search, however often it looks again.
+            session_index_request(session_id=request.session_id)
         if request.status != FaceSearchRequest.Status.INDEXING:
             FaceSearchRequest.objects.filter(id=request.id, status=request.status).update(
                 status=FaceSearchRequest.Status.INDEXING

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from face_search_app import services
 from face_search_app.models import Face, FaceSearchRequest, IndexedPhoto, Selfie, SessionIndex
@@ -242,3 +244,42 @@ def test_photo_list_is_read_page_by_page(pixora_api, models):
     assert IndexedPhoto.objects.filter(status="indexed").count() == 5
     listed = [path for path in pixora_api.paths if "/photos?" in path]
     assert listed == [f"/api/session/{ENABLED_ID}/photos?page={page}" for page in (1, 2, 3)]
+
+
+def test_a_waiting_search_asks_for_the_index_once(pixora_api, models, queued_tasks):
+    request = submit_selfie(jpeg_bytes(face_image("obama")))
+
+    for _ in range(5):
+        assert services.face_search_run(request_id=request.id) is False
+
+    assert [task.name for task in queued_tasks()] == ["session_index_refresh_task"]
+
+
+def test_an_index_that_failed_before_the_search_is_tried_again(pixora_api, models, queued_tasks):
+    SessionIndex.objects.create(session_id=SESSION, status="failed", requested_at=timezone.now() - timedelta(hours=1))
+    request = submit_selfie(jpeg_bytes(face_image("obama")))
+
+    assert services.face_search_run(request_id=request.id) is False
+
+    assert [task.name for task in queued_tasks()] == ["session_index_refresh_task"]
+    services.session_index_fail(session_id=SESSION, error="Pixora said no")
+    assert services.face_search_run(request_id=request.id) is True
+    request.refresh_from_db()
+    assert request.status == FaceSearchRequest.Status.FAILED
+    assert request.error == services.INDEX_FAILED
+    assert request.embedding is None
+
+
+def test_a_search_in_a_session_turned_off_meanwhile_fails(pixora_api, models):
+    # Accepted while FacePass was on (the upload checks it); Pixora has turned it off since.
+    request = FaceSearchRequest.objects.create(
+        session_id=DISABLED_ID, content_type="image/jpeg", size=1, consent_at=timezone.now(), embedding=b"\0" * 512
+    )
+    SessionIndex.objects.create(session_id=DISABLED_ID, status="ready", disabled_at=timezone.now())
+
+    assert services.face_search_run(request_id=request.id) is True
+
+    request.refresh_from_db()
+    assert request.status == FaceSearchRequest.Status.FAILED
+    assert request.error == services.SESSION_GONE
+    assert request.embedding is None
