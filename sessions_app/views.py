@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from uuid import UUID
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -98,4 +99,12 @@ def session_interface(request: HttpRequest, session_id: str) -> HttpResponse:
     if not validation["valid"]:
         context = {"state": "disabled", "session": session}
         return render(request, INTERFACE_TEMPLATE, context, status=status.HTTP_403_FORBIDDEN)
-    return render(request, INTERFACE_TEMPLATE, {"state": "valid", "session": session, "session_id": str(parsed_id)})
+    context = {
+        "state": "valid",
+        "session": session,
+        "session_id": str(parsed_id),
+        # What the consent text promises about the selfie and its results.
+        "retention_minutes": settings.FACE_SEARCH_RETENTION_MINUTES,
+        "result_retention_hours": settings.FACE_SEARCH_RESULT_RETENTION_HOURS,
+    }
+    return render(request, INTERFACE_TEMPLATE, context)

@@ -49,6 +49,27 @@ def test_page_for_a_facepass_session(client):
     assert 'src="/static/facepass/interface.js"' in html
 
 
+def test_page_asks_for_consent_with_the_retention_from_settings(client, settings):
+    settings.FACE_SEARCH_RETENTION_MINUTES = 45
+    settings.FACE_SEARCH_RESULT_RETENTION_HOURS = 1
+
+    html = page(client, ENABLED_ID).content.decode()
+    text = " ".join(html.split())
+
+    assert '<input id="consent-checkbox" type="checkbox"' in html
+    assert "deleted as soon as the search ends, and in any case within 45 minutes." in text
+    assert "The list of photos found is kept for 1 hour," in text
+
+
+def test_camera_and_file_picker_are_off_until_consent(client):
+    html = page(client, ENABLED_ID).content.decode()
+
+    assert '<button id="camera-start" type="button" disabled>' in html
+    assert '<input id="selfie-file" type="file" accept="image/*" capture="user" disabled>' in html
+    # The consent text comes before the camera and the picker.
+    assert html.index('id="consent-checkbox"') < html.index('id="camera-start"') < html.index('id="selfie-file"')
+
+
 def test_page_has_no_inline_script_or_event_handler(client):
     html = page(client, ENABLED_ID).content.decode()
 
