@@ -41,10 +41,12 @@ test: $(TEST_STAMP) system-packages
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=project_config.settings_test
 	$(BIN)/pytest
 
-# FacePass, the peer (bench/peers/) and the floors side by side: writes bench/results/latest.md and latest.json.
+# FacePass, the peer (bench/peers/) and the floors side by side: writes bench/results/latest.md and latest.json;
+# then face search (indexing, selfie to result, the search step): bench/results/faces-latest.md and .json.
 # BENCH_DURATION and BENCH_WARMUP (seconds) set the length of each run; see bench/README.md for the rest.
 bench: $(TEST_STAMP) system-packages
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.faces
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .

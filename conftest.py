@@ -12,13 +12,8 @@ from django.test.utils import setup_databases, teardown_databases
 from common.cache import local_clear
 from common.throttling import window_counts_clear
 from testing.images import image_bytes
-from testing.pixora import (
-    PixoraTestDatabase,
-    PostgresPixora,
-    SqlitePixora,
-    postgres_server_available,
-    use_pixora_database,
-)
+from testing.pixora import PixoraTestDatabase, PostgresPixora, SqlitePixora, use_pixora_database
+from testing.postgres import postgres_server_available
 from testing.services import service_missing, test_postgres_url
 
 _active_pixora: list[PixoraTestDatabase] = []

@@ -7,7 +7,7 @@ for tens of thousands of faces.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -18,6 +18,11 @@ class SessionFaces:
 
     embeddings: np.ndarray
     photo_rows: np.ndarray
+    # Each face's squared length, computed once: a search is then one matrix-vector product, with no copy.
+    squared_norms: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "squared_norms", np.einsum("ij,ij->i", self.embeddings, self.embeddings))
 
     @classmethod
     def empty(cls, dimensions: int) -> SessionFaces:
@@ -34,8 +39,10 @@ def photos_nearest(faces: SessionFaces, probe: np.ndarray, *, threshold: float) 
     """Photos with a face within `threshold` of the probe (Euclidean distance), one entry each, closest first."""
     if len(faces.embeddings) == 0:
         return []
-    differences = faces.embeddings - np.asarray(probe, dtype=faces.embeddings.dtype)
-    distances = np.sqrt(np.einsum("ij,ij->i", differences, differences))
+    probe = np.asarray(probe, dtype=faces.embeddings.dtype)
+    # |f - p|² = |f|² - 2 f·p + |p|², clipped at 0 against rounding.
+    squared = faces.squared_norms - 2 * (faces.embeddings @ probe) + probe @ probe
+    distances = np.sqrt(np.maximum(squared, 0))
     close = np.flatnonzero(distances <= threshold)
     if close.size == 0:
         return []

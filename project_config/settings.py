@@ -214,7 +214,7 @@ PIXORA_WEBHOOK_SECRET = env.str("PIXORA_WEBHOOK_SECRET", default="")
 FACE_MATCH_THRESHOLD = env.float("FACE_MATCH_THRESHOLD", default=0.6)
 FACE_PHOTO_MAX_SIDE = env.int("FACE_PHOTO_MAX_SIDE", default=1600)
 FACE_SELFIE_MAX_SIDE = env.int("FACE_SELFIE_MAX_SIDE", default=1024)
-FACE_INDEX_BATCH_SIZE = env.int("FACE_INDEX_BATCH_SIZE", default=4)
+FACE_INDEX_BATCH_SIZE = env.int("FACE_INDEX_BATCH_SIZE", default=2)
 FACE_INDEX_MAX_ATTEMPTS = env.int("FACE_INDEX_MAX_ATTEMPTS", default=4)
 FACE_INDEX_SWEEP_SECONDS = env.int("FACE_INDEX_SWEEP_SECONDS", default=300)
 FACE_INDEX_RETENTION_DAYS = env.int("FACE_INDEX_RETENTION_DAYS", default=30)
@@ -245,6 +245,8 @@ else:
         # How often workers look for such messages (kombu's default looks every 100 s).
         "unacked_restore_interval": env.float("CELERY_RESTORE_INTERVAL_SECONDS", default=10.0),
         "unacked_restore_throttle": 1,
+        # Queues are read in the order a worker lists them (`-Q search,index`): a free process takes a selfie first.
+        "queue_order_strategy": "priority",
         "socket_connect_timeout": 2,
         "socket_timeout": 10,
     }

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import psycopg2
 from django.db import connections
 from psycopg2.extras import Json, register_uuid
 
@@ -101,15 +100,6 @@ class PostgresPixora(PixoraTestDatabase):
     def drop(self) -> None:
         with autocommit(self.server_url) as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-
-
-def postgres_server_available(url: str) -> str | None:
-    """None when the server answers, else why not."""
-    try:
-        psycopg2.connect(url, connect_timeout=2).close()
-    except psycopg2.OperationalError as exc:
-        return f"no PostgreSQL server at {url}: {str(exc).strip()}"
-    return None
 
 
 def use_pixora_database(database: PixoraTestDatabase) -> None:

@@ -22,3 +22,12 @@ def autocommit(url: str) -> Iterator[psycopg2.extensions.cursor]:
             yield cursor
     finally:
         connection.close()
+
+
+def postgres_server_available(url: str) -> str | None:
+    """None when the server answers, else why not."""
+    try:
+        psycopg2.connect(url, connect_timeout=2).close()
+    except psycopg2.OperationalError as exc:
+        return f"no PostgreSQL server at {url}: {str(exc).strip()}"
+    return None

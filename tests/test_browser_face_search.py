@@ -3,20 +3,16 @@ by gunicorn with a real Celery worker on Redis, FacePass's tables on PostgreSQL 
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 
-from reliability.services import REDIS_SERVER, RedisServer
-from sessions_app.demo import DEMO_SESSIONS, demo_database_create
 from testing.browser import FAKE_CAMERA_ARGS, chromium, screenshot_path
+from testing.face_stack import face_search_stack
 from testing.faces import LabelledPhoto, face_image, faceless_photo, jpeg_bytes, session_photo_set, y4m_from_image
-from testing.pixora import postgres_server_available
-from testing.services import base_environment, gunicorn_server, manage, service_missing, test_postgres_url
 from testing.upstream import PixoraApiStub, StubPhoto
-from testing.workers import celery_worker, facepass_postgres_database
+from testing.workers import celery_worker
 from tests.test_browser_page import Page, choose_file, give_consent
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis]
@@ -37,7 +33,7 @@ document.addEventListener("DOMContentLoaded", () => {
 
 
 @dataclass
-class FaceStack:
+class PageStack:
     url: str
     pixora_api: PixoraApiStub
     photos: list[LabelledPhoto]
@@ -50,39 +46,19 @@ class FaceStack:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory) -> Iterator[FaceStack]:
-    if shutil.which(REDIS_SERVER) is None:
-        service_missing("no redis-server (apt-get install redis-server)")
-    if reason := postgres_server_available(test_postgres_url()):
-        service_missing(reason)
-    directory = tmp_path_factory.mktemp("browser-face-search")
-    broker = RedisServer(directory / "redis")
-    broker.start()
-    demo_database_create(directory / "pixora.sqlite3", DEMO_SESSIONS)
+def stack(tmp_path_factory) -> Iterator[PageStack]:
     photos = session_photo_set()
-    try:
-        with facepass_postgres_database(test_postgres_url()) as database_url, PixoraApiStub() as pixora_api:
-            pixora_api.set_photos(ENABLED_ID, [StubPhoto(photo.id, photo.data) for photo in photos])
-            env = base_environment(
-                directory,
-                DATABASE_URL=database_url,
-                CELERY_BROKER_URL=broker.url,
-                MAIN_API_URL=pixora_api.url,
-                PIXORA_PHOTO_HOSTS="127.0.0.1",
-                PIXORA_PHOTO_READ_TIMEOUT="5",
-                FACE_SEARCH_POLL_SECONDS="0.5",
-                GUNICORN_WORKERS="1",
-                GUNICORN_THREADS="4",
-            )
-            manage("migrate", "--noinput", env=env)
-            manage("collectstatic", "--noinput", "--verbosity", "0", env=env)
-            with (
-                gunicorn_server(env, log_path=directory / "gunicorn.log") as url,
-                celery_worker(env, log_path=directory / "worker.log"),
-            ):
-                yield FaceStack(url, pixora_api, photos)
-    finally:
-        broker.stop()
+    with face_search_stack(
+        tmp_path_factory.mktemp("browser-face-search"),
+        collectstatic=True,
+        PIXORA_PHOTO_READ_TIMEOUT="5",
+        FACE_SEARCH_POLL_SECONDS="0.5",
+        GUNICORN_WORKERS="1",
+        GUNICORN_THREADS="4",
+    ) as stack:
+        stack.pixora_api.set_photos(ENABLED_ID, [StubPhoto(photo.id, photo.data) for photo in photos])
+        with celery_worker(stack.env, log_path=stack.directory / "worker.log"):
+            yield PageStack(stack.url, stack.pixora_api, photos)
 
 
 @pytest.fixture(scope="module")

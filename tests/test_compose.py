@@ -12,8 +12,7 @@ import yaml
 
 from sessions_app.demo import COLUMNS, DEMO_SESSIONS
 from testing.config import variables_read
-from testing.pixora import postgres_server_available
-from testing.postgres import autocommit
+from testing.postgres import autocommit, postgres_server_available
 from testing.services import REPO_ROOT, service_missing, test_postgres_url
 
 COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.local.yml").read_text())

@@ -21,7 +21,7 @@ from bench.load import parse_wrk, pgbench_path
 from bench.profiling import summarise, summary_markdown
 from bench.report import SUMMARY_COLUMNS
 from bench.scenarios import SCENARIOS
-from testing.pixora import postgres_server_available
+from testing.postgres import postgres_server_available
 from testing.services import REPO_ROOT, service_missing, test_postgres_url, test_redis_url
 
 BENCH_TIMEOUT = 240

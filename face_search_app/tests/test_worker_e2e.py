@@ -3,94 +3,41 @@ Pixora's photos served over HTTP by a stand-in API, real photographs of faces.""
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from http import HTTPStatus
-from pathlib import Path
 
-import psycopg2
 import pytest
 import redis
-import requests
 
-from face_search_app.webhooks import webhook_signature
-from reliability.services import RedisServer, missing_tools
-from sessions_app.demo import DEMO_SESSIONS, demo_database_create, session_row
+from sessions_app.demo import DEMO_SESSIONS, session_row
+from testing.face_stack import FaceStack, face_search_stack
 from testing.faces import LabelledPhoto, face_image, jpeg_bytes, session_photo_set
-from testing.pixora import postgres_server_available
-from testing.services import base_environment, gunicorn_server, manage, service_missing, test_postgres_url
-from testing.upstream import PixoraApiStub, StubPhoto
-from testing.workers import celery_worker, facepass_postgres_database, worker_kill
+from testing.upstream import StubPhoto
+from testing.workers import celery_worker, worker_kill
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.redis]
 
 ENABLED_ID = "11111111-1111-4111-8111-111111111111"
 LARGE_SESSION_ID = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
-WEBHOOK_SECRET = "e2e-webhook-secret-not-real"
-
-
-@dataclass
-class FaceStack:
-    url: str
-    env: dict[str, str]
-    directory: Path
-    pixora_api: PixoraApiStub
-    broker: RedisServer
-    database_url: str
-
-    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
-        connection = psycopg2.connect(self.database_url)
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                return cursor.fetchall()
-        finally:
-            connection.close()
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory) -> Iterator[FaceStack]:
-    if reason := missing_tools() or postgres_server_available(test_postgres_url()):
-        service_missing(reason)
-    directory = tmp_path_factory.mktemp("face-e2e")
-    broker = RedisServer(directory / "redis")
-    broker.start()
     large_session = session_row(id=uuid.UUID(LARGE_SESSION_ID), name="Large session")
-    demo_database_create(directory / "pixora.sqlite3", [*DEMO_SESSIONS, large_session])
-    with facepass_postgres_database(test_postgres_url()) as database_url, PixoraApiStub() as pixora_api:
-        env = base_environment(
-            directory,
-            DATABASE_URL=database_url,
-            CELERY_BROKER_URL=broker.url,
-            MAIN_API_URL=pixora_api.url,
-            PIXORA_PHOTO_HOSTS="127.0.0.1",
-            PIXORA_PHOTO_READ_TIMEOUT="2",
-            PIXORA_WEBHOOK_SECRET=WEBHOOK_SECRET,
-            # A killed worker's messages come back within seconds, not minutes.
-            CELERY_VISIBILITY_TIMEOUT="8",
-            CELERY_RESTORE_INTERVAL_SECONDS="1",
-            FACE_SEARCH_POLL_SECONDS="0.5",
-            GUNICORN_WORKERS="1",
-            GUNICORN_THREADS="4",
-        )
-        manage("migrate", "--noinput", env=env)
-        try:
-            with gunicorn_server(env, log_path=directory / "gunicorn.log") as url:
-                yield FaceStack(url, env, directory, pixora_api, broker, database_url)
-        finally:
-            broker.stop()
-
-
-def upload_selfie(stack: FaceStack, data: bytes, session_id: str = ENABLED_ID) -> requests.Response:
-    return requests.post(
-        f"{stack.url}/api/v1/sessions/{session_id}/face-search",
-        files={"image": ("selfie.jpg", data, "image/jpeg")},
-        data={"consent": "true"},
-        timeout=10,
-    )
+    with face_search_stack(
+        tmp_path_factory.mktemp("face-e2e"),
+        sessions=[*DEMO_SESSIONS, large_session],
+        PIXORA_PHOTO_READ_TIMEOUT="2",
+        # A killed worker's messages come back within seconds, not minutes.
+        CELERY_VISIBILITY_TIMEOUT="8",
+        CELERY_RESTORE_INTERVAL_SECONDS="1",
+        FACE_SEARCH_POLL_SECONDS="0.5",
+        GUNICORN_WORKERS="1",
+        GUNICORN_THREADS="4",
+    ) as stack:
+        yield stack
 
 
 def follow_search(stack: FaceStack, request_id: str, *, timeout: float = 120.0) -> list[dict]:
@@ -98,7 +45,7 @@ def follow_search(stack: FaceStack, request_id: str, *, timeout: float = 120.0) 
     answers: list[dict] = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        response = requests.get(f"{stack.url}/api/v1/sessions/{ENABLED_ID}/face-search/{request_id}", timeout=10)
+        response = stack.search_status(ENABLED_ID, request_id)
         assert response.status_code == HTTPStatus.OK, response.text
         answers.append(response.json())
         if answers[-1]["status"] in {"done", "failed"}:
@@ -116,11 +63,11 @@ def test_a_selfie_finds_the_customers_photos_through_a_real_worker(stack):
     stack.pixora_api.set_photos(ENABLED_ID, [StubPhoto(photo.id, photo.data) for photo in photos])
 
     with celery_worker(stack.env, log_path=stack.directory / "worker.log"):
-        accepted = upload_selfie(stack, jpeg_bytes(face_image("obama")))
+        accepted = stack.upload_selfie(ENABLED_ID, jpeg_bytes(face_image("obama")))
         assert accepted.status_code == HTTPStatus.ACCEPTED, accepted.text
         answers = follow_search(stack, accepted.json()["id"])
 
-        second = upload_selfie(stack, jpeg_bytes(face_image("biden")))
+        second = stack.upload_selfie(ENABLED_ID, jpeg_bytes(face_image("biden")))
         biden_answers = follow_search(stack, second.json()["id"])
 
     final = answers[-1]
@@ -138,17 +85,6 @@ def test_a_selfie_finds_the_customers_photos_through_a_real_worker(stack):
         "SELECT count(*) FROM face_search_app_selfie UNION ALL "
         "SELECT count(*) FROM face_search_app_facesearchrequest WHERE embedding IS NOT NULL"
     ) == [(0,), (0,)]
-
-
-def signed_webhook(stack: FaceStack, payload: dict, *, secret: str = WEBHOOK_SECRET) -> requests.Response:
-    body = json.dumps(payload).encode()
-    timestamp = str(int(time.time()))
-    headers = {
-        "Content-Type": "application/json",
-        "X-Pixora-Timestamp": timestamp,
-        "X-Pixora-Signature": webhook_signature(secret=secret, timestamp=timestamp, body=body),
-    }
-    return requests.post(f"{stack.url}/api/v1/webhooks/pixora", data=body, headers=headers, timeout=10)
 
 
 def index_state(stack: FaceStack, session_id: str) -> tuple[str | None, int]:
@@ -176,9 +112,7 @@ def test_a_worker_killed_mid_index_loses_nothing_and_duplicates_nothing(stack):
     stack.pixora_api.set_photos(LARGE_SESSION_ID, stub_photos)
 
     with celery_worker(stack.env, log_path=stack.directory / "killed-worker.log", concurrency=1) as worker:
-        assert signed_webhook(
-            stack, {"event": "session.photos_changed", "session_id": LARGE_SESSION_ID}
-        ).status_code == (HTTPStatus.ACCEPTED)
+        assert stack.webhook(LARGE_SESSION_ID).status_code == HTTPStatus.ACCEPTED
         wait_for(lambda: index_state(stack, LARGE_SESSION_ID)[1] >= 3, timeout=60, what="some photos indexed")
         worker_kill(worker)
     status, indexed = index_state(stack, LARGE_SESSION_ID)
@@ -202,7 +136,7 @@ def test_webhook_with_a_bad_signature_queues_nothing(stack):
     queue = redis.Redis.from_url(stack.broker.url)
     before = queue.llen("index")
 
-    response = signed_webhook(stack, {"event": "session.updated", "session_id": ENABLED_ID}, secret="wrong")
+    response = stack.webhook(ENABLED_ID, event="session.updated", secret="wrong")
 
     assert response.status_code == HTTPStatus.UNAUTHORIZED
     assert queue.llen("index") == before
@@ -213,7 +147,7 @@ def test_broker_down_refuses_the_upload_and_keeps_nothing(stack):
     stack.broker.stop()
     try:
         started = time.monotonic()
-        refused = upload_selfie(stack, jpeg_bytes(face_image("obama2")))
+        refused = stack.upload_selfie(ENABLED_ID, jpeg_bytes(face_image("obama2")))
         elapsed = time.monotonic() - started
     finally:
         stack.broker.start()
@@ -223,4 +157,4 @@ def test_broker_down_refuses_the_upload_and_keeps_nothing(stack):
     assert elapsed < 10
     assert stack.query("SELECT count(*) FROM face_search_app_facesearchrequest")[0] == (requests_before,)
     assert stack.query("SELECT count(*) FROM face_search_app_selfie")[0] == (0,)
-    assert upload_selfie(stack, jpeg_bytes(face_image("obama2"))).status_code == HTTPStatus.ACCEPTED
+    assert stack.upload_selfie(ENABLED_ID, jpeg_bytes(face_image("obama2"))).status_code == HTTPStatus.ACCEPTED

@@ -1,0 +1,1 @@
+"""`python -m bench.faces`: face search measured through the real path, beside the floor of the same dlib calls."""
