@@ -168,8 +168,9 @@ def _selfie_embed(request: FaceSearchRequest) -> bool:
         return False
     with transaction.atomic():
         request.embedding = embedding_to_bytes(face.embedding)
+        request.selfie_deleted_at = timezone.now()
         FaceSearchRequest.objects.filter(id=request.id).update(
-            embedding=request.embedding, selfie_deleted_at=timezone.now()
+            embedding=request.embedding, selfie_deleted_at=request.selfie_deleted_at
         )
         Selfie.objects.filter(request_id=request.id).delete()
     return True
