@@ -12,11 +12,13 @@ from uuid import UUID
 
 from celery import shared_task
 from celery.app.task import Task
+from celery.signals import worker_process_init
 from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 
 from face_search_app import services
+from face_search_app.engine import face_models
 from face_search_app.models import FaceSearchRequest, IndexedPhoto
 from face_search_app.pixora import PhotoListInvalid
 from proxy_app.errors import PixoraError
@@ -26,6 +28,12 @@ logger = logging.getLogger(__name__)
 # Retry waits grow 2, 4, 8 … seconds up to this.
 MAX_BACKOFF_SECONDS = 300
 STALLED_AFTER = timedelta(minutes=5)
+
+
+@worker_process_init.connect
+def _models_load(**kwargs: object) -> None:
+    """Each worker process loads dlib's models as it starts, not during its first customer's search."""
+    face_models()
 
 
 def backoff_seconds(attempt: int) -> int:

@@ -61,7 +61,8 @@ def photo_set(pixora_api) -> list[LabelledPhoto]:
 
 def test_each_selfie_finds_that_persons_photos_and_no_one_elses(photo_set, models):
     index_session()
-    selfies = {name: jpeg_bytes(face_image(name)) for name in ("obama", "obama2", "obama3", "biden")}
+    names = ("obama", "obama2", "obama3", "obama_partial_face", "obama_partial_face2", "biden")
+    selfies = {name: jpeg_bytes(face_image(name)) for name in names}
 
     found = {name: search(data) for name, data in selfies.items()}
 
