@@ -182,6 +182,8 @@ def soak_stack(workdir: Path) -> Iterator[Stack]:
             DATABASE_URL=facepass_cluster.url("facepass"),
             MAIN_APP_DATABASE_URL=pixora.url,
             REDIS_URL=redis.url,
+            # Uploads queue their search on the same Redis (no worker runs: the soak checks they are stored).
+            CELERY_BROKER_URL=redis.url,
             MAIN_API_URL=upstream.url,
             # nginx here listens on plain http (no certificate in a soak); TLS is not what is measured.
             SECURE_SSL_REDIRECT="false",
