@@ -65,3 +65,14 @@ def health_report() -> tuple[bool, dict[str, str]]:
     if not healthy:
         report["status"] = "degraded"
     return healthy, report
+
+
+def readiness_report() -> tuple[bool, dict[str, str]]:
+    """Whether this instance can serve customers: Pixora's database answers (what every page needs).
+
+    FacePass's own database, the cache and the task queue are left to /api/healthz/: the API survives a Redis
+    outage, and a probe that failed on it would take every pod out of the load balancer at once.
+    """
+    pixora = database_check("pixora")()
+    ready = pixora == CONNECTED
+    return ready, {"status": "ready" if ready else "not_ready", "pixora_database": pixora}

@@ -18,6 +18,8 @@ from prometheus_client import (
     multiprocess,
 )
 
+# Methods counted by name; any other a client sends is counted as "other", never as a new series.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 PROXY_CALLS = Counter("facepass_pixora_calls_total", "Calls for Pixora services, by outcome.", ["outcome"])
@@ -59,7 +61,8 @@ class MetricsMiddleware:
         response = self.get_response(request)
         match = request.resolver_match
         route = (match.url_name or match.route) if match else "unmatched"
-        request_counter(route, request.method, response.status_code).inc()
+        method = request.method if request.method in KNOWN_METHODS else "other"
+        request_counter(route, method, response.status_code).inc()
         latency_histogram(route).observe(time.perf_counter() - started)
         return response
 

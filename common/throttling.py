@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from types import SimpleNamespace
 
+from django.http import HttpRequest
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
@@ -37,14 +39,14 @@ class WindowCounts:
         self._window: int | None = None
         self._counts: dict[str, list[int]] = {}
 
-    def count(self, key: str, *, window: int, limit: int, timeout: float) -> int:
-        """The client's estimated count in this window, after counting this request."""
+    def count(self, key: str, *, window: int, limit: int, timeout: float, cost: int = 1) -> int:
+        """The client's estimated count in this window, after counting this request (as `cost` requests)."""
         batch = sync_batch(limit)
         with self._lock:
             if window != self._window:
                 self._window, self._counts = window, {}
             counts = self._counts.setdefault(key, [0, 0])
-            counts[1] += 1
+            counts[1] += cost
             if counts[1] < batch and counts[0] + counts[1] + batch <= limit:
                 return counts[0] + counts[1]
             unshared, counts[1] = counts[1], 0
@@ -101,10 +103,19 @@ class ResilientScopedRateThrottle(ScopedRateThrottle):
         window = int(now // self.duration)
         key = self.cache_format % {"scope": self.scope, "ident": f"{self.get_ident(request)}:{window}"}
         counts = _window_counts.get(self.scope) or _window_counts.setdefault(self.scope, WindowCounts())
+        cost = view.throttle_cost(request) if hasattr(view, "throttle_cost") else 1
         try:
-            count = counts.count(key, window=window, limit=self.num_requests, timeout=self.duration + 1)
+            count = counts.count(key, window=window, limit=self.num_requests, timeout=self.duration + 1, cost=cost)
         except CACHE_ERRORS as exc:
             logger.warning("throttle skipped, cache unavailable: %s", exc)
             return True
         self.wait_seconds = (window + 1) * self.duration - now
         return count <= self.num_requests
+
+
+def throttle_wait(request: HttpRequest, *, scope: str) -> float | None:
+    """For a plain Django view: None while the client is within the scope's rate, else the seconds to wait."""
+    throttle = ResilientScopedRateThrottle()
+    if throttle.allow_request(request, SimpleNamespace(throttle_scope=scope)):  # type: ignore[arg-type]
+        return None
+    return throttle.wait()

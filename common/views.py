@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from common.api import PublicAPIView
-from common.health import health_report
+from common.health import health_report, readiness_report
 from common.metrics import metrics_text
 
 
@@ -26,6 +26,28 @@ class HealthView(PublicAPIView):
     def get(self, request: Request) -> Response:
         healthy, report = health_report()
         return Response(report, status=HTTPStatus.OK if healthy else HTTPStatus.SERVICE_UNAVAILABLE)
+
+
+class LivenessView(PublicAPIView):
+    """The process answers: restart it if not. Checks nothing else, so an outage elsewhere never restarts pods."""
+
+    @extend_schema(responses={200: inline_serializer("Liveness", {"status": serializers.CharField()})})
+    def get(self, request: Request) -> Response:
+        return Response({"status": "alive"})
+
+
+class ReadinessView(PublicAPIView):
+    """Whether to send customers here: 503 only when Pixora's database can't be read."""
+
+    @extend_schema(
+        responses={
+            (200, "application/json"): inline_serializer("Readiness", {"status": serializers.CharField()}),
+            (503, "application/json"): inline_serializer("NotReady", {"status": serializers.CharField()}),
+        }
+    )
+    def get(self, request: Request) -> Response:
+        ready, report = readiness_report()
+        return Response(report, status=HTTPStatus.OK if ready else HTTPStatus.SERVICE_UNAVAILABLE)
 
 
 def _is_api(request: HttpRequest) -> bool:

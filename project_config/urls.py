@@ -2,11 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from common.views import HealthView, metrics
+from common.views import HealthView, LivenessView, ReadinessView, metrics
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/healthz/", HealthView.as_view(), name="healthz"),
+    path("api/livez/", LivenessView.as_view(), name="livez"),
+    path("api/readyz/", ReadinessView.as_view(), name="readyz"),
     path("metrics", metrics, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI's script is served from /api/docs/?script and its page has no inline <style>

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from functools import cache
@@ -51,21 +52,52 @@ def pixora_bulkhead() -> threading.BoundedSemaphore:
     return threading.BoundedSemaphore(settings.PIXORA_MAX_CONCURRENT_CALLS)
 
 
-def services_cache_key(session_id: UUID) -> str:
-    return f"pixora-services:v1:{session_id}"
+# Language ranges kept from a client's Accept-Language, most preferred first; the rest can't change Pixora's choice.
+MAX_LANGUAGES = 4
+LANGUAGE_RANGE = re.compile(r"[a-z]{1,8}(-[a-z0-9]{1,8})*|\*")
+
+
+def accept_language_normalize(header: str | None) -> str:
+    """The header's language ranges by preference, lower-cased, without q-values: 'de-ch,de,en'; '' for none.
+
+    Two customers whose browsers ask for the same languages share a cached answer; one who asks for others never
+    gets theirs.
+    """
+    if not header or len(header) > 500:
+        return ""
+    ranges = []
+    for position, part in enumerate(header.split(",")):
+        language, _, parameters = part.strip().lower().partition(";")
+        quality = 1.0
+        if parameters.strip().startswith("q="):
+            try:
+                quality = float(parameters.strip()[2:])
+            except ValueError:
+                continue
+        if LANGUAGE_RANGE.fullmatch(language) and 0 < quality <= 1:
+            ranges.append((-quality, position, language))
+    unique = list(dict.fromkeys(language for _, _, language in sorted(ranges)))
+    return ",".join(unique[:MAX_LANGUAGES])
+
+
+def services_cache_key(session_id: UUID, language: str = "") -> str:
+    return f"pixora-services:v2:{session_id}:{language}"
 
 
 def services_fetch(*, session_id: UUID, request_id: str, accept_language: str | None = None) -> bytes:
-    """The session's services as Pixora's JSON bytes, from the cache or the Pixora API."""
+    """The session's services as Pixora's JSON bytes, from the cache or the Pixora API, in the client's languages."""
     if not settings.MAIN_API_URL:
         raise PixoraNotConfigured("The Pixora API is not configured on this server (MAIN_API_URL is unset).")
+    language = accept_language_normalize(accept_language)
     ttl = settings.PIXORA_SERVICES_CACHE_TTL
-    key = services_cache_key(session_id)
+    key = services_cache_key(session_id, language)
     if ttl > 0 and (cached := cache_get(key)) is not None:
         _outcome_counter("cache_hit").inc()
         return cached
     path = UPSTREAM_PATH.format(session_id=session_id)
-    body = pixora_get(path=path, session_id=session_id, request_id=request_id, accept_language=accept_language)
+    # The client's own header goes to Pixora (q-values and all) when it names a language; the key is its gist.
+    forwarded = accept_language if language else None
+    body = pixora_get(path=path, session_id=session_id, request_id=request_id, accept_language=forwarded)
     cache_set(key, body, ttl)
     return body
 

@@ -7,20 +7,23 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 
-from common.api import PublicAPIView
+from common.api import SessionsThrottledView
 from proxy_app.services import services_fetch
 from sessions_app.parsing import session_id_from_path
 
 PROXY_ERROR_RESPONSES = {
     400: OpenApiResponse(description="The session id is not a UUID; nothing is sent to Pixora."),
     404: OpenApiResponse(description="Pixora does not know the session."),
+    429: OpenApiResponse(description="Too many requests from this client (THROTTLE_RATE_SESSIONS)."),
     502: OpenApiResponse(description="Pixora answered 5xx, something that is not JSON, or too much."),
     503: OpenApiResponse(description="Pixora can't be reached, is not configured, or the circuit is open."),
     504: OpenApiResponse(description="Pixora did not answer in time."),
 }
 
 
-class RemoteServicesView(PublicAPIView):
+class RemoteServicesView(SessionsThrottledView):
+    """Under the public session rate: it answers whether a session exists, as validate does."""
+
     @extend_schema(responses={200: OpenApiTypes.OBJECT, **PROXY_ERROR_RESPONSES})
     def get(self, request: Request, session_id: str) -> HttpResponse:
         body = services_fetch(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from uuid import UUID
 
 from django.conf import settings
@@ -16,10 +17,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from common.api import SessionsThrottledView
+from common.throttling import throttle_wait
 from sessions_app.errors import InvalidSessionId
 from sessions_app.parsing import SESSION_ID_PARAMETER, session_id_from_path
 from sessions_app.selectors import SESSION_NOT_FOUND, session_validate, sessions_validate_many
 from sessions_app.serializers import (
+    MAX_BATCH_SIZE,
     BatchValidateRequestSerializer,
     BatchValidateResponseSerializer,
     FacePassStatusSerializer,
@@ -69,6 +72,11 @@ class SessionFacePassStatusView(SessionsThrottledView):
 
 
 class SessionsBatchValidateView(SessionsThrottledView):
+    def throttle_cost(self, request: Request) -> int:
+        """Each id counts as one request: a batch of 100 is 100 lookups, not a way around the rate."""
+        session_ids = request.data.get("session_ids") if isinstance(request.data, dict) else None
+        return max(1, min(len(session_ids), MAX_BATCH_SIZE)) if isinstance(session_ids, list) else 1
+
     @extend_schema(
         request=BatchValidateRequestSerializer, responses={200: BatchValidateResponseSerializer, **ERROR_RESPONSES}
     )
@@ -84,6 +92,11 @@ INTERFACE_TEMPLATE = "facepass/interface.html"
 
 def session_interface(request: HttpRequest, session_id: str) -> HttpResponse:
     """The FacePass page for a session: its name, services and prices, and the selfie camera."""
+    # The page answers the same existence question as validate (and shows the name): the same rate applies.
+    if (wait := throttle_wait(request, scope=SessionsThrottledView.throttle_scope)) is not None:
+        response = render(request, INTERFACE_TEMPLATE, {"state": "throttled"}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+        response["Retry-After"] = str(max(1, math.ceil(wait)))
+        return response
     try:
         parsed_id = session_id_from_path(session_id)
     except InvalidSessionId:

@@ -56,6 +56,8 @@ CHECKS = [
 ]
 EXPECTED_PATHS = {
     "/api/healthz/",
+    "/api/livez/",
+    "/api/readyz/",
     "/api/v1/sessions/validate",
     "/api/v1/sessions/validate/{session_id}",
     "/api/v1/sessions/{session_id}",

@@ -54,3 +54,39 @@ def test_health_is_degraded_when_the_cache_is_down(settings):
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
     assert response.json()["cache"] == "unavailable"
     assert response.json()["pixora_database"] == "connected"
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "pixora"])
+def test_liveness_answers_whatever_the_dependencies(client, pixora_down):
+    response = client.get("/api/livez/")
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.json() == {"status": "alive"}
+
+
+def test_readiness_is_ready_with_pixoras_database(client):
+    response = client.get("/api/readyz/")
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.json() == {"status": "ready", "pixora_database": "connected"}
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "pixora"])
+def test_readiness_fails_when_pixoras_database_is_down(client, pixora_down):
+    response = client.get("/api/readyz/")
+
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert response.json() == {"status": "not_ready", "pixora_database": "unavailable"}
+
+
+def test_readiness_ignores_a_cache_that_is_down(client, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "common.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+
+    assert client.get("/api/healthz/").status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert client.get("/api/readyz/").status_code == HTTPStatus.OK

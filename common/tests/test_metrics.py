@@ -33,3 +33,14 @@ def test_requests_are_counted_by_route_name_never_by_raw_path():
     assert 'route="unmatched",status="404"' in text
     assert SESSION_ID not in text
     assert "facepass_http_request_seconds_bucket" in text
+
+
+def test_methods_facepass_does_not_serve_are_counted_as_other():
+    api = APIClient()
+
+    for method in ("PROPFIND", "BREW", "X-ANYTHING-1"):
+        api.generic(method, "/api/healthz/")
+    text = api.get("/metrics").content.decode()
+
+    assert 'method="other",route="healthz"' in text
+    assert "PROPFIND" not in text and "BREW" not in text and "X-ANYTHING" not in text

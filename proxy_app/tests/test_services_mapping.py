@@ -13,6 +13,7 @@ from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
 from common.metrics import PROXY_CALLS, PROXY_LATENCY
+from proxy_app.services import accept_language_normalize, services_fetch
 
 SESSION_ID = "11111111-1111-4111-8111-111111111111"
 PIXORA = "http://pixora.test"
@@ -252,3 +253,40 @@ def test_calls_are_counted_by_outcome_and_timed_even_when_they_time_out(api):
     assert outcome_count("ok") == ok + 1
     assert outcome_count("timeout") == timeouts + 1
     assert latency_count() == timed + 2
+
+
+@pytest.mark.parametrize(
+    ("header", "normalized"),
+    [
+        (None, ""),
+        ("", ""),
+        ("de", "de"),
+        ("fr-FR,fr;q=0.9", "fr-fr,fr"),
+        ("fr;q=0.5, DE-ch , en;q=0.7", "de-ch,en,fr"),
+        ("en;q=0, de", "de"),
+        ("de, de, *;q=0.1", "de,*"),
+        ("a,b,c,d,e,f", "a,b,c,d"),
+        ("<script>;q=1", ""),
+        ("de;q=abc, en", "en"),
+        ("x" * 600, ""),
+    ],
+)
+def test_accept_language_is_reduced_to_its_languages_by_preference(header, normalized):
+    assert accept_language_normalize(header) == normalized
+
+
+@responses.activate
+def test_answers_are_cached_per_language(settings):
+    settings.PIXORA_SERVICES_CACHE_TTL = 30
+    german = responses.get(UPSTREAM_URL, json={"currency": "EUR", "language": "de"})
+    session = uuid.UUID(SESSION_ID)
+
+    first = services_fetch(session_id=session, request_id="r1", accept_language="de-DE,de;q=0.9")
+    again = services_fetch(session_id=session, request_id="r2", accept_language="de-de, de;q=0.8")
+    responses.replace(responses.GET, UPSTREAM_URL, json={"currency": "EUR", "language": "fr"})
+    french = services_fetch(session_id=session, request_id="r3", accept_language="fr")
+
+    assert json.loads(first)["language"] == json.loads(again)["language"] == "de"
+    assert json.loads(french)["language"] == "fr"
+    assert german.call_count == 1
+    assert len(responses.calls) == 2
