@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
+import redis
+from django.core.cache import cache, caches
 from django.test.utils import setup_databases, teardown_databases
 
 from common.cache import local_clear
 from common.throttling import window_counts_clear
+from sso_app.throttles import sign_in_local_counts_clear
 from testing.images import image_bytes
 from testing.pixora import PixoraTestDatabase, PostgresPixora, SqlitePixora, use_pixora_database
 from testing.postgres import postgres_server_available
-from testing.services import service_missing, test_postgres_url
+from testing.services import service_missing, test_postgres_url, test_redis_url
 
 _active_pixora: list[PixoraTestDatabase] = []
 
@@ -65,10 +68,12 @@ def _clear_cache() -> Iterator[None]:
     cache.clear()
     local_clear()
     window_counts_clear()
+    sign_in_local_counts_clear()
     yield
     cache.clear()
     local_clear()
     window_counts_clear()
+    sign_in_local_counts_clear()
 
 
 @pytest.fixture
@@ -91,3 +96,34 @@ def jpeg() -> bytes:
 @pytest.fixture
 def png() -> bytes:
     return image_bytes("PNG")
+
+
+def redis_cache(location: str) -> dict:
+    return {
+        "default": {
+            "BACKEND": "common.cache.RedisCache",
+            "LOCATION": location,
+            "KEY_PREFIX": f"facepass-test-{uuid.uuid4().hex[:8]}",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+
+
+@pytest.fixture
+def real_redis(settings):
+    url = test_redis_url()
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        service_missing(f"no Redis server at {url}: {exc}")
+    settings.CACHES = redis_cache(url)
+    yield url
+    caches["default"].clear()
+    caches["default"].close()
+
+
+@pytest.fixture
+def redis_down(settings):
+    settings.CACHES = redis_cache("redis://127.0.0.1:1/0")
+    yield
+    caches["default"].close()

@@ -1,32 +1,86 @@
-"""Sign-in throttles: per client IP and per username (or email), through the degrading cache."""
+"""Sign-in throttles: per client IP and per username (or email), counted atomically across workers."""
 
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+import logging
+import threading
+import time
 
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from common.cache import cache_get, cache_set
+from common.cache import CACHE_ERRORS, cache_get, counter_add
+
+logger = logging.getLogger(__name__)
 
 
-class DegradingCache:
-    """The two calls DRF throttles make, through common.cache: a cache that is down throttles nobody."""
+class SignInThrottle(SimpleRateThrottle):
+    """Counts sign-in attempts with one atomic addition in the shared cache, as a sliding window.
 
-    def get(self, key: str, default: Any = None) -> Any:
-        value = cache_get(key)
-        return default if value is None else value
+    DRF's throttle reads a list of timestamps, appends and writes it back: two workers at once both write their
+    own list and one attempt is lost. Here each attempt is an INCR on its window's counter, and the estimate adds
+    the previous window's count in proportion to how much of it still lies within the last `duration` seconds.
+    When the cache is down each process counts on its own (its workers' share of attempts is still limited):
+    password guessing must not get easier during a cache outage.
+    """
 
-    def set(self, key: str, value: Any, timeout: float) -> None:
-        cache_set(key, value, timeout)
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        key = self.get_cache_key(request, view)
+        if key is None or self.rate is None:
+            return True
+        now = self.timer()
+        window, elapsed = divmod(now, self.duration)
+        current, previous = f"{key}:{int(window)}", f"{key}:{int(window) - 1}"
+        try:
+            count = counter_add(current, 1, 2 * self.duration + 1)
+            before = cache_get(previous) or 0
+        except CACHE_ERRORS as exc:
+            logger.warning("sign-in throttle %s counting in this process only, cache unavailable: %s", self.scope, exc)
+            count, before = _local_counts.add(current, previous, expires=now + 2 * self.duration)
+        estimate = count + before * (1 - elapsed / self.duration)
+        self.wait_seconds = self.duration - elapsed
+        return estimate <= self.num_requests
+
+    def wait(self) -> float:
+        return self.wait_seconds
 
 
-class LoginIPThrottle(SimpleRateThrottle):
+class LocalCounts:
+    """Per-process counters for when the shared cache is down."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[str, tuple[int, float]] = {}
+
+    def add(self, current: str, previous: str, *, expires: float) -> tuple[int, int]:
+        """This process's count in the current window after adding one, and its count in the previous one."""
+        with self._lock:
+            now = time.time()
+            if len(self._counts) > 10_000:
+                self._counts = {key: entry for key, entry in self._counts.items() if entry[1] > now}
+            count = self._counts.get(current, (0, expires))[0] + 1
+            self._counts[current] = (count, expires)
+            before = self._counts.get(previous, (0, 0.0))
+            return count, before[0] if before[1] > now else 0
+
+    def clear(self) -> None:
+        with self._lock:
+            self._counts.clear()
+
+
+_local_counts = LocalCounts()
+
+
+def sign_in_local_counts_clear() -> None:
+    """Forget this process's fallback counts (tests start each from a clean slate)."""
+    _local_counts.clear()
+
+
+class LoginIPThrottle(SignInThrottle):
     scope = "login_ip"
-    cache = DegradingCache()
 
     def get_ident(self, request: Request) -> str:
         # DRF trusts any X-Forwarded-For when NUM_PROXIES is unset, which would let a client pick its own key.
@@ -38,11 +92,10 @@ class LoginIPThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-class LoginUsernameThrottle(SimpleRateThrottle):
+class LoginUsernameThrottle(SignInThrottle):
     """Per account name, whoever tries it: guessing one person's password from many addresses is throttled too."""
 
     scope = "login_username"
-    cache = DegradingCache()
     fields = ("username", "email")
 
     def get_cache_key(self, request: Request, view: APIView) -> str | None:

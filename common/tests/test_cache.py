@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import time
-import uuid
 from http import HTTPStatus
 from unittest import mock
 
 import pytest
-import redis
 from django.core.cache import caches
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
@@ -17,41 +15,9 @@ from rest_framework.test import APIClient
 from common import cache as cache_module
 from common.cache import LOCAL_CACHE_MAX_ENTRIES, cache_get, cache_set, counter_add, local_get, local_set
 from sessions_app.demo import DEMO_SESSIONS
-from testing.services import service_missing, test_redis_url
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(databases=["default", "pixora"])]
 SESSION_ID = str(DEMO_SESSIONS[0]["id"])
-
-
-def redis_cache(location: str) -> dict:
-    return {
-        "default": {
-            "BACKEND": "common.cache.RedisCache",
-            "LOCATION": location,
-            "KEY_PREFIX": f"facepass-test-{uuid.uuid4().hex[:8]}",
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        }
-    }
-
-
-@pytest.fixture
-def real_redis(settings):
-    url = test_redis_url()
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-    except redis.RedisError as exc:
-        service_missing(f"no Redis server at {url}: {exc}")
-    settings.CACHES = redis_cache(url)
-    yield url
-    caches["default"].clear()
-    caches["default"].close()
-
-
-@pytest.fixture
-def redis_down(settings):
-    settings.CACHES = redis_cache("redis://127.0.0.1:1/0")
-    yield
-    caches["default"].close()
 
 
 def test_validation_is_cached_in_redis(real_redis, settings):
