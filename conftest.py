@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
 from django.core.cache import cache, caches
 from django.test.utils import setup_databases, teardown_databases
+from kombu.transport import memory
 
 from common.cache import local_clear
 from common.throttling import window_counts_clear
@@ -127,3 +132,33 @@ def redis_down(settings):
     settings.CACHES = redis_cache("redis://127.0.0.1:1/0")
     yield
     caches["default"].close()
+
+
+@dataclass(frozen=True)
+class QueuedTask:
+    queue: str
+    name: str
+    args: list[Any]
+
+
+@pytest.fixture
+def queued_tasks() -> Iterator[Callable[[], list[QueuedTask]]]:
+    """What was published to the broker (settings_test: kombu's in-memory transport), drained on each call."""
+    memory.Channel.queues.clear()
+
+    def drain() -> list[QueuedTask]:
+        tasks = []
+        for queue_name, queue in memory.Channel.queues.items():
+            while not queue.empty():
+                message = queue.get()
+                body = message["body"]
+                if message["properties"].get("body_encoding") == "base64":
+                    body = base64.b64decode(body)
+                args = json.loads(body)[0]
+                tasks.append(
+                    QueuedTask(queue=queue_name, name=message["headers"]["task"].rsplit(".", 1)[-1], args=args)
+                )
+        return tasks
+
+    yield drain
+    memory.Channel.queues.clear()

@@ -285,6 +285,8 @@ REQUEST_LOG_RETENTION_DAYS = env.int("REQUEST_LOG_RETENTION_DAYS", default=14)
 SSO_RECORD_RETENTION_DAYS = env.int("SSO_RECORD_RETENTION_DAYS", default=30)
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# Seconds a mail server may take before a sign-in code's email is given up (the worker, not a web thread, waits).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="FacePass <no-reply@localhost>")
 
 # --- CORS (django mode; in nginx mode nginx adds the headers and Django sends none) -----------

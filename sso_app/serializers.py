@@ -14,7 +14,9 @@ class LoginCodeRequestSerializer(serializers.Serializer):
 
 class LoginCodeRedeemSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
-    code = serializers.RegexField(r"^[0-9]{6,12}$", error_messages={"invalid": "A code is 6 or more digits."})
+    code = serializers.RegexField(
+        r"^[A-Za-z0-9 -]{10,16}$", error_messages={"invalid": "A code is 10 letters and digits, such as ABCDE-FGHJK."}
+    )
 
 
 class UserSerializer(serializers.Serializer):

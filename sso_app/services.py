@@ -23,8 +23,12 @@ from sso_app.principal import SSOPrincipal
 logger = logging.getLogger("facepass.sso")
 
 TOKEN_BYTES = 32
-LOGIN_CODE_DIGITS = 6
+# 10 characters from 31 that can't be mistaken for one another (no 0/O, 1/I/L): about 50 bits, so guessing at the
+# sign-in rate is hopeless; shown in two groups of 5 and accepted in any case, with or without the dash.
+LOGIN_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+LOGIN_CODE_LENGTH = 10
 LOGIN_CODE_TTL = timedelta(minutes=10)
+# Wrong tries per email address within LOGIN_CODE_TTL, whichever codes they were made against.
 LOGIN_CODE_MAX_ATTEMPTS = 5
 # A token's last use is written at most this often, so validation is not a write per request.
 LAST_USED_RESOLUTION = timedelta(seconds=60)
@@ -98,19 +102,38 @@ def principal_payload(principal: SSOPrincipal) -> dict[str, Any]:
 
 
 def login_code_hash(code: str) -> str:
-    # Keyed, so a copy of the table alone does not let anyone try the million codes offline.
+    # Keyed, so a copy of the table alone does not let anyone try codes offline.
     return hmac.new(settings.SECRET_KEY.encode(), code.encode(), hashlib.sha256).hexdigest()
 
 
+def login_code_new() -> str:
+    """A fresh sign-in code as it is emailed: 'ABCDE-FGHJK'."""
+    code = "".join(secrets.choice(LOGIN_CODE_ALPHABET) for _ in range(LOGIN_CODE_LENGTH))
+    return f"{code[:5]}-{code[5:]}"
+
+
+def login_code_normalize(code: str) -> str:
+    """What a person typed, as the code was made: upper case, without spaces or dashes."""
+    return "".join(code.split()).replace("-", "").upper()
+
+
 def login_code_request(*, email: str) -> None:
-    """Email a one-time code to the active user with this address, if there is one; silent either way."""
+    """Email a one-time code to the active user with this address, if there is one; silent either way.
+
+    Runs on a worker (sso_app.tasks), so that the answer takes the same time whether the account exists or not
+    and a mail server that hangs holds no web thread (EMAIL_TIMEOUT bounds it here).
+    """
     user = get_user_model().objects.filter(email__iexact=email, is_active=True).order_by("pk").first()
     if user is None:
         return
-    code = f"{secrets.randbelow(10**LOGIN_CODE_DIGITS):0{LOGIN_CODE_DIGITS}d}"
+    code = login_code_new()
     now = timezone.now()
     LoginCode.objects.create(
-        email=email.lower(), user=user, code_hash=login_code_hash(code), created_at=now, expires_at=now + LOGIN_CODE_TTL
+        email=email.lower(),
+        user=user,
+        code_hash=login_code_hash(login_code_normalize(code)),
+        created_at=now,
+        expires_at=now + LOGIN_CODE_TTL,
     )
     try:
         send_mail(
@@ -120,29 +143,31 @@ def login_code_request(*, email: str) -> None:
             recipient_list=[user.email],
         )
     except OSError as exc:
-        # The answer is 202 whatever happens; the operator sees why no mail left.
+        # The customer was answered 202 long ago; the operator sees why no mail left.
         logger.error("sign-in code email could not be sent: %s", exc)
 
 
 def login_code_redeem(*, email: str, code: str) -> AbstractBaseUser | None:
-    """The user whose latest code for this email is `code`, still fresh, unused and with tries left; else None."""
+    """The user whose latest code for this email is `code`, still fresh and unused; None otherwise.
+
+    Every try counts against the address, across all its codes of the last LOGIN_CODE_TTL: asking for a new
+    code gives no new tries.
+    """
+    email = email.lower()
     with transaction.atomic():
-        login_code = (
-            LoginCode.objects.select_for_update()
-            .select_related("user")
-            .filter(email=email.lower())
-            .order_by("-created_at", "-pk")
-            .first()
-        )
+        since = timezone.now() - LOGIN_CODE_TTL
+        recent = LoginCode.objects.select_for_update().filter(email=email, created_at__gt=since)
+        tries = sum(recent.values_list("attempts", flat=True))
+        login_code = recent.select_related("user").order_by("-created_at", "-pk").first()
         if (
             login_code is None
             or login_code.used_at is not None
             or login_code.expires_at <= timezone.now()
-            or login_code.attempts >= LOGIN_CODE_MAX_ATTEMPTS
+            or tries >= LOGIN_CODE_MAX_ATTEMPTS
         ):
             return None
         login_code.attempts += 1
-        matches = hmac.compare_digest(login_code.code_hash, login_code_hash(code))
+        matches = hmac.compare_digest(login_code.code_hash, login_code_hash(login_code_normalize(code)))
         if matches:
             login_code.used_at = timezone.now()
         login_code.save(update_fields=["attempts", "used_at"])

@@ -22,6 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.exceptions import ServiceUnavailable
 from sso_app.authentication import LocalSSOTokenAuthentication, SSOTokenAuthentication, bearer_token
 from sso_app.errors import INVALID_TOKEN, InvalidCredentials, InvalidLoginCode, InvalidPodName
 from sso_app.permissions import CanReadLogs
@@ -40,13 +41,13 @@ from sso_app.serializers import (
 from sso_app.services import (
     IssuedToken,
     login_code_redeem,
-    login_code_request,
     principal_payload,
     token_check,
     token_issue,
     token_revoke,
     tokens_revoke_all,
 )
+from sso_app.tasks import login_code_request_task
 from sso_app.throttles import LoginIPThrottle, LoginUsernameThrottle, client_ip
 
 SERVICE_KEY_HEADER = "X-Service-Key"
@@ -116,12 +117,16 @@ class LoginCodeRequestView(APIView):
             202: inline_serializer("LoginCodeRequested", {"detail": serializers.CharField()}),
             400: SIGN_IN_ERRORS[400],
             429: SIGN_IN_ERRORS[429],
+            503: OpenApiResponse(description="The task queue that sends the codes is unavailable."),
         },
     )
     def post(self, request: Request) -> Response:
         serializer = LoginCodeRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        login_code_request(email=serializer.validated_data["email"])
+        try:
+            login_code_request_task.delay(serializer.validated_data["email"])
+        except Exception as exc:
+            raise ServiceUnavailable("Sign-in codes can't be sent right now. Try again shortly.") from exc
         return Response(
             {"detail": "If an account uses this address, a sign-in code has been sent to it."},
             status=HTTPStatus.ACCEPTED,

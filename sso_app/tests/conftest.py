@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+from celery import current_app
 from django.contrib.auth.models import Permission, User
 from rest_framework.test import APIClient
 
@@ -19,6 +20,14 @@ def _sso_settings(settings) -> None:
     settings.SSO_SERVICE_KEY = SERVICE_KEY
     settings.AUTH_SERVICE_URL = ""
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_here() -> Iterator[None]:
+    """Sign-in codes are emailed by a worker; here the task runs in the test (tests of the queueing turn it off)."""
+    current_app.conf.task_always_eager = True
+    yield
+    current_app.conf.task_always_eager = False
 
 
 @pytest.fixture(autouse=True)
