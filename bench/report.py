@@ -26,7 +26,8 @@ SUMMARY_COLUMNS = [
 ]
 
 
-def _fmt(value: Any, digits: int = 2) -> str:
+def fmt(value: Any, digits: int = 2) -> str:
+    """A figure for a table cell: thousands separated, `digits` decimals below 100, "—" for none."""
     if value is None:
         return "—"
     if isinstance(value, float):
@@ -83,21 +84,21 @@ def summary_rows(results: dict[str, Any]) -> list[list[str]]:
             [
                 row["scenario"],
                 str(row["connections"]),
-                _fmt(facepass["rps"]),
-                _fmt(facepass["p50_ms"]),
-                _fmt(facepass["p99_ms"]),
-                _fmt(facepass["cpu_ms_per_request"]),
+                fmt(facepass["rps"]),
+                fmt(facepass["p50_ms"]),
+                fmt(facepass["p99_ms"]),
+                fmt(facepass["cpu_ms_per_request"]),
                 _errors(facepass),
-                _fmt(peer["rps"]) if peer else "—",
-                _fmt(peer["p50_ms"]) if peer else "—",
-                _fmt(peer["cpu_ms_per_request"]) if peer else "—",
+                fmt(peer["rps"]) if peer else "—",
+                fmt(peer["p50_ms"]) if peer else "—",
+                fmt(peer["cpu_ms_per_request"]) if peer else "—",
                 floor_name,
-                _fmt(floor["rps"]) if floor else "—",
-                _fmt(floor["p50_ms"]) if floor else "—",
-                _fmt(_ratio(facepass, peer)),
-                _fmt(_ratio(facepass, floor)),
-                _fmt(_cpu_ratio(facepass, peer)),
-                _fmt(_cpu_ratio(facepass, floor)),
+                fmt(floor["rps"]) if floor else "—",
+                fmt(floor["p50_ms"]) if floor else "—",
+                fmt(_ratio(facepass, peer)),
+                fmt(_ratio(facepass, floor)),
+                fmt(_cpu_ratio(facepass, peer)),
+                fmt(_cpu_ratio(facepass, floor)),
                 _load(facepass),
             ]
         )
@@ -205,10 +206,10 @@ def markdown(results: dict[str, Any]) -> str:
             [
                 [
                     c["target"],
-                    _fmt(c["measured"]),
+                    fmt(c["measured"]),
                     c["goal"],
                     {True: "yes", False: "**no**", None: "—"}[c["met"]],
-                    _fmt(c.get("by_cpu")),
+                    fmt(c.get("by_cpu")),
                 ]
                 for c in targets(results)
             ],
@@ -220,9 +221,9 @@ def markdown(results: dict[str, Any]) -> str:
     database_rows = [
         [
             str(r["connections"]),
-            _fmt(r["rps"]),
-            _fmt(r["p50_ms"]),
-            _fmt(r["p99_ms"]),
+            fmt(r["rps"]),
+            fmt(r["p50_ms"]),
+            fmt(r["p99_ms"]),
             _errors(r),
             _load(r),
         ]
@@ -252,11 +253,11 @@ def markdown(results: dict[str, Any]) -> str:
                     who,
                     r["server"],
                     str(r["connections"]),
-                    _fmt(r["rps"]),
-                    _fmt(r["p50_ms"]),
-                    _fmt(r["p99_ms"]),
-                    _fmt(r["max_ms"]),
-                    _fmt(r.get("cpu_ms_per_request")),
+                    fmt(r["rps"]),
+                    fmt(r["p50_ms"]),
+                    fmt(r["p99_ms"]),
+                    fmt(r["max_ms"]),
+                    fmt(r.get("cpu_ms_per_request")),
                     _errors(r),
                 ]
                 for name, who, r in all_runs(results)

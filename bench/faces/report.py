@@ -4,21 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.report import table
+from bench.report import fmt, table
 
 INDEXING_FLOOR_RATIO = 0.8
 SELFIE_P50_MS = 1000.0
 SEARCH_STEP_P95_MS = {10_000: 10.0, 100_000: 50.0}
-
-
-def _fmt(value: Any, digits: int = 2) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:,.{digits}f}" if abs(value) < 100 else f"{value:,.0f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
 
 
 def _load(part: dict[str, Any] | None) -> str:
@@ -90,10 +80,10 @@ def indexing_rows(results: dict[str, Any]) -> list[list[str]]:
             [
                 f"floor: image_decode + faces_detect, Pool({floor['processes']})",
                 f"{floor['photos']:,} of {floor['of_photos']:,}",
-                _fmt(floor["seconds"], 1),
-                _fmt(floor["photos_per_s"]),
-                _fmt(floor["cpu_s_per_photo"]),
-                _fmt(floor["faces"]),
+                fmt(floor["seconds"], 1),
+                fmt(floor["photos_per_s"]),
+                fmt(floor["cpu_s_per_photo"]),
+                fmt(floor["faces"]),
                 "—",
                 _load(floor),
             ]
@@ -102,12 +92,12 @@ def indexing_rows(results: dict[str, Any]) -> list[list[str]]:
         rows.append(
             [
                 "FacePass: webhook → worker → `ready`",
-                _fmt(indexing["photos"]),
-                _fmt(indexing["seconds"], 1),
-                _fmt(indexing["photos_per_s"]),
-                _fmt(indexing["cpu_s_per_photo"]),
-                _fmt(indexing["faces"]),
-                _fmt(indexing["failed"]),
+                fmt(indexing["photos"]),
+                fmt(indexing["seconds"], 1),
+                fmt(indexing["photos_per_s"]),
+                fmt(indexing["cpu_s_per_photo"]),
+                fmt(indexing["faces"]),
+                fmt(indexing["failed"]),
                 _load(indexing),
             ]
         )
@@ -131,7 +121,7 @@ def markdown(results: dict[str, Any]) -> str:
         *table(
             ["target", "measured", "goal", "met", "the same ratio by CPU per photo"],
             [
-                [c["target"], _fmt(c["measured"], 3), c["goal"], _met(c["met"]), _fmt(c["by_cpu"], 3)]
+                [c["target"], fmt(c["measured"], 3), c["goal"], _met(c["met"]), fmt(c["by_cpu"], 3)]
                 for c in targets(results)
             ],
         ),
@@ -155,10 +145,10 @@ def markdown(results: dict[str, Any]) -> str:
     ]
     if indexing:
         lines += [
-            f"Through the worker, the first photo was indexed {_fmt(indexing['first_indexed_after_s'])} s after the "
-            f"webhook and the last {_fmt(indexing['last_indexed_after_s'])} s after it; "
-            f"ratio to the floor: **{_fmt(indexing_ratio(results), 3)}** by photos/s, "
-            f"{_fmt(indexing_cpu_ratio(results), 3)} by CPU per photo.",
+            f"Through the worker, the first photo was indexed {fmt(indexing['first_indexed_after_s'])} s after the "
+            f"webhook and the last {fmt(indexing['last_indexed_after_s'])} s after it; "
+            f"ratio to the floor: **{fmt(indexing_ratio(results), 3)}** by photos/s, "
+            f"{fmt(indexing_cpu_ratio(results), 3)} by CPU per photo.",
             "",
         ]
     selfies = results.get("selfies", [])
@@ -194,12 +184,12 @@ def markdown(results: dict[str, Any]) -> str:
                 str(row["customers"]),
                 str(row["searches"]),
                 f"{row['done']} / {row['failed']}",
-                _fmt(row["client"]["p50_ms"], 0),
-                _fmt(row["client"]["p95_ms"], 0),
-                _fmt(row["client"]["max_ms"], 0),
-                _fmt(row["server"]["p50_ms"], 0),
-                _fmt(row["server"]["p95_ms"], 0),
-                _fmt(row["searches_per_s"]),
+                fmt(row["client"]["p50_ms"], 0),
+                fmt(row["client"]["p95_ms"], 0),
+                fmt(row["client"]["max_ms"], 0),
+                fmt(row["server"]["p50_ms"], 0),
+                fmt(row["server"]["p95_ms"], 0),
+                fmt(row["searches_per_s"]),
                 str(row["matches_median"]),
                 _load(row),
             ]
@@ -214,12 +204,12 @@ def markdown(results: dict[str, Any]) -> str:
             ["faces", "photos", "runs", "p50 ms", "p95 ms", "max ms", "matches", "load before (busy %, load 1/5/15)"],
             [
                 [
-                    _fmt(row["faces"]),
-                    _fmt(row["photos"]),
+                    fmt(row["faces"]),
+                    fmt(row["photos"]),
                     str(row["count"]),
-                    _fmt(row["p50_ms"], 3),
-                    _fmt(row["p95_ms"], 3),
-                    _fmt(row["max_ms"], 3),
+                    fmt(row["p50_ms"], 3),
+                    fmt(row["p95_ms"], 3),
+                    fmt(row["max_ms"], 3),
                     str(row["matches"]),
                     _load(row),
                 ]
@@ -231,8 +221,8 @@ def markdown(results: dict[str, Any]) -> str:
     if matrix:
         lines += [
             f"Building the matrix from PostgreSQL (`_session_faces_load`, {matrix['faces']:,} faces of "
-            f"{matrix['photos']:,} photos): p50 {_fmt(matrix['p50_ms'], 1)} ms, p95 {_fmt(matrix['p95_ms'], 1)} ms "
-            f"over {matrix['count']} runs (the first, {_fmt(matrix['first_ms'], 1)} ms, not counted). A worker "
+            f"{matrix['photos']:,} photos): p50 {fmt(matrix['p50_ms'], 1)} ms, p95 {fmt(matrix['p95_ms'], 1)} ms "
+            f"over {matrix['count']} runs (the first, {fmt(matrix['first_ms'], 1)} ms, not counted). A worker "
             "process does this once per index generation, then keeps the matrix.",
             "",
         ]
