@@ -22,6 +22,8 @@ NGINX_BINARY = "/usr/sbin/nginx"
 PRODUCTION_CONFIG = REPO_ROOT / "deploy" / "nginx" / "facepass.conf"
 PRODUCTION_ORIGINS = REPO_ROOT / "deploy" / "nginx" / "facepass-cors-origins.map"
 PRODUCTION_ORIGINS_INCLUDE = "include /etc/nginx/facepass-cors-origins.map;"
+PRODUCTION_TRUSTED_PROXIES = REPO_ROOT / "deploy" / "nginx" / "facepass-trusted-proxies.conf"
+PRODUCTION_TRUSTED_PROXIES_INCLUDE = "include /etc/nginx/facepass-trusted-proxies.conf;"
 MIME_TYPES = Path("/etc/nginx/mime.types")
 TEMP_KINDS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 
@@ -33,7 +35,7 @@ def nginx_missing() -> str | None:
     return None
 
 
-def render_config(*, backend: str, port: int, static_root: Path, origins_file: Path) -> str:
+def render_config(*, backend: str, port: int, static_root: Path, origins_file: Path, trusted_proxies_file: Path) -> str:
     """The production config with the addresses and paths of this test run swapped in."""
     config = PRODUCTION_CONFIG.read_text()
     replacements = {
@@ -41,6 +43,7 @@ def render_config(*, backend: str, port: int, static_root: Path, origins_file: P
         "listen 80;": f"listen 127.0.0.1:{port};",
         "alias /srv/facepass/staticfiles/;": f"alias {static_root}/;",
         PRODUCTION_ORIGINS_INCLUDE: f"include {origins_file};",
+        PRODUCTION_TRUSTED_PROXIES_INCLUDE: f"include {trusted_proxies_file};",
     }
     for production, test in replacements.items():
         if config.count(production) != 1:
@@ -88,11 +91,17 @@ def nginx_check(config: Path) -> subprocess.CompletedProcess:
 
 @contextmanager
 def nginx_server(
-    *, backend_url: str, workdir: Path, allowed_origins: Sequence[str] = (), static_root: Path | None = None
+    *,
+    backend_url: str,
+    workdir: Path,
+    allowed_origins: Sequence[str] = (),
+    static_root: Path | None = None,
+    trusted_proxies: Sequence[str] = (),
 ) -> Iterator[str]:
     """nginx in front of backend_url; yields its base URL. Skips (or fails in CI) when nginx is missing.
 
-    `allowed_origins` is the CORS allow-list; `/static/` is served from `static_root` (default workdir/static).
+    `allowed_origins` is the CORS allow-list; `/static/` is served from `static_root` (default workdir/static);
+    `trusted_proxies` are the load balancers' addresses (facepass-trusted-proxies.conf).
     """
     if reason := nginx_missing():
         service_missing(reason)
@@ -100,6 +109,8 @@ def nginx_server(
     port = free_port()
     origins_file = workdir / "cors-origins.map"
     origins_file.write_text("".join(f'"{origin}" $http_origin;\n' for origin in allowed_origins))
+    trusted_proxies_file = workdir / "trusted-proxies.conf"
+    trusted_proxies_file.write_text("".join(f"set_real_ip_from {proxy};\n" for proxy in trusted_proxies))
     server_config = workdir / "facepass.conf"
     server_config.write_text(
         render_config(
@@ -107,16 +118,47 @@ def nginx_server(
             port=port,
             static_root=static_root or workdir / "static",
             origins_file=origins_file,
+            trusted_proxies_file=trusted_proxies_file,
         )
     )
     config = main_config(workdir, server_config)
+    with _nginx_running(config, workdir, f"http://127.0.0.1:{port}") as base_url:
+        yield base_url
+
+
+@contextmanager
+def load_balancer(*, backend_url: str, workdir: Path, scheme: str = "https") -> Iterator[str]:
+    """A second nginx standing for a load balancer that terminated TLS: it sets X-Forwarded-For to its peer and
+    X-Forwarded-Proto to `scheme`, and proxies to backend_url; yields its base URL."""
+    if reason := nginx_missing():
+        service_missing(reason)
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    server_config = workdir / "load-balancer.conf"
+    server_config.write_text(
+        f"""server {{
+    listen 127.0.0.1:{port};
+    location / {{
+        proxy_pass {backend_url};
+        proxy_set_header Host $host;
+        proxy_set_header X-Forwarded-For $remote_addr;
+        proxy_set_header X-Forwarded-Proto {scheme};
+    }}
+}}
+"""
+    )
+    with _nginx_running(main_config(workdir, server_config), workdir, f"http://127.0.0.1:{port}") as base_url:
+        yield base_url
+
+
+@contextmanager
+def _nginx_running(config: Path, workdir: Path, base_url: str) -> Iterator[str]:
     with open(workdir / "stderr.log", "wb") as stderr:
         process = subprocess.Popen(
             [NGINX_BINARY, "-p", str(workdir), "-c", str(config), "-e", str(workdir / "error.log")],
             stdout=subprocess.DEVNULL,
             stderr=stderr,
         )
-        base_url = f"http://127.0.0.1:{port}"
         try:
             # Any answer will do (a 404 from /static/ included): nginx is up, whatever the backend is doing.
             try:

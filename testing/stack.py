@@ -41,6 +41,7 @@ def facepass_stack(
     cors_origins: Sequence[str],
     with_nginx: bool = False,
     collectstatic: bool = False,
+    trusted_proxies: Sequence[str] = (),
     **env_overrides: str,
 ) -> Iterator[Stack]:
     """gunicorn (one worker) on the demo Pixora sessions with CORS_MODE=`cors_mode`, behind nginx if asked.
@@ -70,5 +71,6 @@ def facepass_stack(
             workdir=directory / "nginx",
             allowed_origins=cors_origins,
             static_root=Path(env["STATIC_ROOT"]),
+            trusted_proxies=trusted_proxies,
         ) as url:
             yield Stack(url=url, backend_url=backend_url, directory=directory, with_nginx=True)

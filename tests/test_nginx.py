@@ -17,6 +17,8 @@ from testing.nginx import (
     PRODUCTION_CONFIG,
     PRODUCTION_ORIGINS,
     PRODUCTION_ORIGINS_INCLUDE,
+    PRODUCTION_TRUSTED_PROXIES,
+    PRODUCTION_TRUSTED_PROXIES_INCLUDE,
     main_config,
     nginx_check,
     nginx_missing,
@@ -54,9 +56,19 @@ class Answer:
         return {key: value for key, value in self.headers if key.lower().startswith("access-control-")}
 
 
-def request(base_url: str, path: str, *, method: str = "GET", headers=None, body: bytes | None = None) -> Answer:
+def request(
+    base_url: str,
+    path: str,
+    *,
+    method: str = "GET",
+    headers=None,
+    body: bytes | None = None,
+    source_address: str | None = None,
+) -> Answer:
+    """One request; `source_address` (another loopback address) makes it come from another client."""
     parts = urlsplit(base_url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=15)
+    source = (source_address, 0) if source_address else None
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=15, source_address=source)
     try:
         connection.request(method, path, body=body, headers=headers or {})
         return Answer(connection.getresponse())
@@ -118,7 +130,11 @@ def test_production_config_is_valid_as_shipped(tmp_path):
     """nginx -t on deploy/nginx/ as it is, only the allow-list's absolute path pointed at the shipped example."""
     if reason := nginx_missing():
         service_missing(reason)
-    shipped = PRODUCTION_CONFIG.read_text().replace(PRODUCTION_ORIGINS_INCLUDE, f"include {PRODUCTION_ORIGINS};")
+    shipped = (
+        PRODUCTION_CONFIG.read_text()
+        .replace(PRODUCTION_ORIGINS_INCLUDE, f"include {PRODUCTION_ORIGINS};")
+        .replace(PRODUCTION_TRUSTED_PROXIES_INCLUDE, f"include {PRODUCTION_TRUSTED_PROXIES};")
+    )
     (tmp_path / "facepass.conf").write_text(shipped)
 
     result = nginx_check(main_config(tmp_path, tmp_path / "facepass.conf"))
