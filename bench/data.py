@@ -89,7 +89,8 @@ class BenchDatabases:
                 cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def write_ids(path: Path, rows: int) -> Path:
-    """Every generated id, one a line, for wrk's Lua script."""
-    path.write_text("".join(f"{bench_session_id(n)}\n" for n in range(1, rows + 1)))
+def write_ids(path: Path, rows: int, *, enabled_only: bool = False) -> Path:
+    """Every generated id (or only those with FacePass enabled: not every tenth), one a line, for wrk's Lua script."""
+    numbers = (n for n in range(1, rows + 1) if not enabled_only or n % 10 != 0)
+    path.write_text("".join(f"{bench_session_id(n)}\n" for n in numbers))
     return path

@@ -142,6 +142,7 @@ class Bench:
         log(f"{self.config.rows} photo_sessions rows generated in {time.monotonic() - started:.1f} s")
         rng = random.Random(9)
         self.ids_random = write_ids(self.workdir / "ids-random.txt", self.config.rows)
+        self.ids_enabled = write_ids(self.workdir / "ids-enabled.txt", self.config.rows, enabled_only=True)
         self.ids_hot = self.workdir / "ids-hot.txt"
         self.ids_hot.write_text(HOT_SESSION_ID + "\n")
         self.ids_pod = self.workdir / "ids-pod.txt"
@@ -323,7 +324,13 @@ class Bench:
 
     # --- measuring ----------------------------------------------------------------------------
     def load_for(self, scenario: Scenario) -> Load:
-        lines = {"hot": self.ids_hot, "random": self.ids_random, "batch": self.batch_bodies, "pod": self.ids_pod}
+        lines = {
+            "hot": self.ids_hot,
+            "random": self.ids_random,
+            "enabled": self.ids_enabled,
+            "batch": self.batch_bodies,
+            "pod": self.ids_pod,
+        }
         return Load(scenario.method, scenario.path, lines[scenario.ids], self.headers.get(scenario.ids, ""))
 
     def measure(self, server: Server, load: Load, connections: int) -> dict[str, Any]:

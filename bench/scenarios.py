@@ -29,7 +29,9 @@ class Scenario:
     title: str
     method: str
     path: str
-    ids: str  # "hot": one id, "random": any of the generated rows, "batch": POST bodies of 100 random ids, "pod"
+    # "hot": one id, "random": any of the generated rows, "enabled": any with FacePass enabled, "batch": POST bodies
+    # of 100 random ids, "pod"
+    ids: str
     facepass: str
     peer: bool = True
     floor: str | None = None
@@ -84,10 +86,10 @@ SCENARIOS = [
     ),
     Scenario(
         "proxy-cache-off",
-        "services proxy, cache off (random ids)",
+        "services proxy, cache off (random FacePass-enabled ids)",
         "GET",
         PROXY_PATH,
-        "random",
+        "enabled",
         FACEPASS_UNCACHED,
         floor=FLOOR_NGINX_PROXY,
         needs="/api/v1/remote-services/11111111-1111-4111-8111-111111111111",

@@ -10,10 +10,12 @@ from rest_framework.request import Request
 from common.api import SessionsThrottledView
 from proxy_app.services import services_fetch
 from sessions_app.parsing import session_id_from_path
+from sessions_app.services import session_require_facepass
 
 PROXY_ERROR_RESPONSES = {
     400: OpenApiResponse(description="The session id is not a UUID; nothing is sent to Pixora."),
-    404: OpenApiResponse(description="Pixora does not know the session."),
+    403: OpenApiResponse(description="FacePass is not enabled for the session; Pixora is not called."),
+    404: OpenApiResponse(description="Unknown session (Pixora is not called), or Pixora does not know it."),
     429: OpenApiResponse(description="Too many requests from this client (THROTTLE_RATE_SESSIONS)."),
     502: OpenApiResponse(description="Pixora answered 5xx, something that is not JSON, or too much."),
     503: OpenApiResponse(description="Pixora can't be reached, is not configured, or the circuit is open."),
@@ -26,8 +28,12 @@ class RemoteServicesView(SessionsThrottledView):
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT, **PROXY_ERROR_RESPONSES})
     def get(self, request: Request, session_id: str) -> HttpResponse:
+        parsed_id = session_id_from_path(session_id)
+        # Pixora is called only for a session FacePass serves (the cached validation): random ids can't be used
+        # to hammer Pixora's API through us.
+        session_require_facepass(session_id=parsed_id)
         body = services_fetch(
-            session_id=session_id_from_path(session_id),
+            session_id=parsed_id,
             request_id=request.request_id,
             accept_language=request.headers.get("Accept-Language"),
         )

@@ -190,6 +190,7 @@ def soak_stack(workdir: Path) -> Iterator[Stack]:
             # One load generator is one client: the soak measures faults, not the enumeration throttle.
             THROTTLE_RATE_SESSIONS="1000000/min",
             THROTTLE_RATE_FACE_SEARCH_CLIENT="1000000/min",
+            PIXORA_SERVICES_CACHE_TTL="0",
             THROTTLE_RATE_FACE_SEARCH_SESSION="1000000/min",
             GUNICORN_WORKERS="2",
             GUNICORN_THREADS="8",
@@ -293,8 +294,9 @@ class Load:
         if kind == "facepass_status":
             return session.get(f"{base}/sessions/{any_id}/facepass-status", timeout=timeout)
         if kind == "services":
-            # Random ids: the proxy's cache can't hide the upstream's faults.
-            return session.get(f"{base}/remote-services/{uuid.uuid4()}", timeout=timeout)
+            # The proxy calls Pixora only for sessions FacePass serves; its cache is off in the soak, so it can't
+            # hide the upstream's faults.
+            return session.get(f"{base}/remote-services/{random.choice(self.stack.enabled_ids)}", timeout=timeout)
         if kind == "batch_validate":
             ids = random.sample(self.stack.enabled_ids, 10) + [str(uuid.uuid4())]
             return session.post(f"{base}/sessions/validate", json={"session_ids": ids}, timeout=timeout)

@@ -13,6 +13,8 @@ from proxy_app.services import pixora_breaker, pixora_bulkhead, services_fetch
 from testing.services import free_port
 from testing.upstream import services_payload
 
+pytestmark = pytest.mark.django_db(databases=["default", "pixora"])
+
 SESSION_ID = "11111111-1111-4111-8111-111111111111"
 URL = f"/api/v1/remote-services/{SESSION_ID}"
 

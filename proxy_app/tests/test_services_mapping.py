@@ -15,6 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from common.metrics import PROXY_CALLS, PROXY_LATENCY
 from proxy_app.services import accept_language_normalize, services_fetch
 
+pytestmark = pytest.mark.django_db(databases=["default", "pixora"])
+
 SESSION_ID = "11111111-1111-4111-8111-111111111111"
 PIXORA = "http://pixora.test"
 UPSTREAM_URL = f"{PIXORA}/api/session/{SESSION_ID}/services"
@@ -183,7 +185,7 @@ def test_a_generated_request_id_is_forwarded_and_returned(api):
 @responses.activate
 def test_successes_are_cached_per_session(api, settings):
     settings.PIXORA_SERVICES_CACHE_TTL = 30
-    other = str(uuid.uuid4())
+    other = "33333333-3333-4333-8333-333333333333"  # another demo session with FacePass enabled
     responses.get(UPSTREAM_URL, json={"n": 1})
     responses.get(f"{PIXORA}/api/session/{other}/services", json={"n": 2})
 
@@ -290,3 +292,22 @@ def test_answers_are_cached_per_language(settings):
     assert json.loads(french)["language"] == "fr"
     assert german.call_count == 1
     assert len(responses.calls) == 2
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    ("session_id", "status", "detail"),
+    [
+        (str(uuid.uuid4()), HTTPStatus.NOT_FOUND, "Session not found"),
+        ("22222222-2222-4222-8222-222222222222", HTTPStatus.FORBIDDEN, "FacePass is not enabled for this session."),
+    ],
+    ids=["unknown", "disabled"],
+)
+def test_pixora_is_called_only_for_sessions_facepass_serves(api, session_id, status, detail):
+    responses.get(f"{PIXORA}/api/session/{session_id}/services", json={"leak": True})
+
+    response = api.get(f"/api/v1/remote-services/{session_id}")
+
+    assert response.status_code == status
+    assert response.json() == {"detail": detail}
+    assert len(responses.calls) == 0
