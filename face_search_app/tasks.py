@@ -40,10 +40,20 @@ def backoff_seconds(attempt: int) -> int:
     return min(2 ** max(attempt, 1), MAX_BACKOFF_SECONDS)
 
 
+def database_retry(task: Task, exc: DatabaseError) -> Exception:
+    """The task queued again with backoff: a database that is down or locked for a moment loses no work."""
+    logger.warning("database_error task=%s retry=%s error=%s", task.name, task.request.retries, exc)
+    return task.retry(countdown=backoff_seconds(task.request.retries + 1), max_retries=None)
+
+
 @shared_task(bind=True, max_retries=None)
 def face_search_run_task(self: Task, request_id: str) -> None:
     """Run a customer's search; while the session is being indexed, look again every few seconds."""
-    if services.face_search_run(request_id=UUID(request_id)):
+    try:
+        finished = services.face_search_run(request_id=UUID(request_id))
+    except DatabaseError as exc:
+        raise database_retry(self, exc) from exc
+    if finished:
         return
     request = FaceSearchRequest.objects.filter(id=request_id).only("created_at").first()
     if request is None:
@@ -60,6 +70,8 @@ def session_index_refresh_task(self: Task, session_id: str) -> None:
     """List the session's photos in Pixora and queue the ones that need indexing, in small batches."""
     try:
         photo_batches = services.session_index_refresh(session_id=UUID(session_id), request_id=self.request.id or "")
+    except DatabaseError as exc:
+        raise database_retry(self, exc) from exc
     except PixoraError as exc:
         message = str(exc.detail.get("detail", {}).get("message", exc)) if isinstance(exc.detail, dict) else str(exc)
         passing = exc.counts_against_pixora or exc.status_code == 503
@@ -81,10 +93,18 @@ def session_index_refresh_task(self: Task, session_id: str) -> None:
 @shared_task(bind=True, max_retries=None)
 def photos_index_task(self: Task, photo_pks: list[int]) -> None:
     """Index a few photos; the ones that failed in a way that may pass are tried again later, on their own."""
+    try:
+        _photos_index(photo_pks, request_id=self.request.id or "")
+    except DatabaseError as exc:
+        # The photos already done are skipped when the batch runs again.
+        raise database_retry(self, exc) from exc
+
+
+def _photos_index(photo_pks: list[int], *, request_id: str) -> None:
     retry: list[int] = []
     for photo_pk in photo_pks:
         try:
-            finished = services.photo_index(photo_pk=photo_pk, request_id=self.request.id or "")
+            finished = services.photo_index(photo_pk=photo_pk, request_id=request_id)
         except DatabaseError:
             raise
         except Exception:  # One photo's unforeseen failure must not hold up the others.

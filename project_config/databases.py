@@ -38,6 +38,10 @@ def app_database(url: str, *, conn_max_age: int = 60) -> dict[str, Any]:
     config = environ.Env.db_url_config(url)
     if config["ENGINE"] in POSTGRES_ENGINES:
         config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+    elif config["ENGINE"] == SQLITE_ENGINE:
+        # `make run`: the dev server and two worker processes write to one file; a writer waits for the lock
+        # instead of failing after SQLite's default 5 s.
+        config.setdefault("OPTIONS", {}).setdefault("timeout", 30)
     config["CONN_MAX_AGE"] = conn_max_age
     config["CONN_HEALTH_CHECKS"] = True
     return config

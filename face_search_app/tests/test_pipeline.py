@@ -7,10 +7,12 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from celery import current_app
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import OperationalError
 from django.utils import timezone
 
-from face_search_app import services
+from face_search_app import services, tasks
 from face_search_app.models import Face, FaceSearchRequest, IndexedPhoto, Selfie, SessionIndex
 from face_search_app.selectors import face_search_get
 from face_search_app.tests.conftest import DISABLED_ID, ENABLED_ID
@@ -284,3 +286,23 @@ def test_a_search_in_a_session_turned_off_meanwhile_fails(pixora_api, models):
     assert request.status == FaceSearchRequest.Status.FAILED
     assert request.error == services.SESSION_GONE
     assert request.embedding is None
+
+
+def test_a_batch_that_meets_a_locked_database_runs_again(pixora_api, monkeypatch):
+    photo = IndexedPhoto.objects.create(session_id=SESSION, photo_id="p1", url="http://127.0.0.1/p1")
+    calls = []
+
+    def locked_once(*, photo_pk: int, request_id: str) -> bool:
+        calls.append(photo_pk)
+        if len(calls) == 1:
+            raise OperationalError("database is locked")
+        return True
+
+    monkeypatch.setattr(tasks.services, "photo_index", locked_once)
+    current_app.conf.task_always_eager = True
+    try:
+        tasks.photos_index_task.apply(args=([photo.pk],)).get()
+    finally:
+        current_app.conf.task_always_eager = False
+
+    assert calls == [photo.pk, photo.pk]
