@@ -20,6 +20,11 @@ class ServiceUnavailable(APIException):
     default_code = "service_unavailable"
 
 
+class TaskQueueUnavailable(ServiceUnavailable):
+    default_detail = "The task queue is unavailable; nothing was queued. Try again shortly."
+    default_code = "task_queue_unavailable"
+
+
 class DatabaseUnavailable(ServiceUnavailable):
     default_detail = "The database is unavailable. Try again shortly."
     default_code = "database_unavailable"

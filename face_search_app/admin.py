@@ -8,7 +8,7 @@ from django.http import HttpRequest
 
 from common.admin import ReadOnlyAdmin
 from face_search_app.models import FaceSearchRequest, IndexedPhoto, SessionIndex
-from face_search_app.services import session_index_submit
+from face_search_app.services import session_index_request
 
 
 @admin.register(FaceSearchRequest)
@@ -56,7 +56,7 @@ class SessionIndexAdmin(ReadOnlyAdmin):
     def index_again(self, request: HttpRequest, queryset: QuerySet[SessionIndex]) -> None:
         session_ids = list(queryset.values_list("session_id", flat=True))
         for session_id in session_ids:
-            session_index_submit(session_id=session_id)
+            session_index_request(session_id=session_id)
         self.message_user(request, f"Indexing queued for {len(session_ids)} session(s).", messages.SUCCESS)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
-from common.exceptions import ServiceUnavailable
+from common.exceptions import ServiceUnavailable, TaskQueueUnavailable
 
 
 class ImageMissing(APIException):
@@ -48,7 +48,7 @@ class FaceSearchNotFound(APIException):
     default_code = "face_search_not_found"
 
 
-class QueueUnavailable(ServiceUnavailable):
+class QueueUnavailable(TaskQueueUnavailable):
     default_detail = "Face search is unavailable for a moment; nothing was kept. Try again shortly."
     default_code = "queue_unavailable"
 

@@ -14,10 +14,12 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from common.exceptions import TaskQueueUnavailable
+from common.tasks import task_publish
 from face_search_app.engine import DetectedFace, faces_detect
 from face_search_app.errors import (
     ConsentMissing,
@@ -64,11 +66,10 @@ def face_search_submit(*, session_id: UUID, image: UploadedFile | None, consent:
 
     request = face_search_request_create(session_id=session_id, image=image, consent=consent)
     try:
-        face_search_run_task.delay(str(request.id))
-    except Exception as exc:
-        # The broker is down: a 202 now would promise work that nobody will do.
+        task_publish(face_search_run_task, str(request.id))
+    except TaskQueueUnavailable as exc:
+        # A 202 now would promise work that nobody will do.
         FaceSearchRequest.objects.filter(id=request.id).delete()
-        logger.error("face_search_not_queued id=%s error=%s", request.id, exc)
         raise QueueUnavailable() from exc
     return request
 
@@ -213,24 +214,13 @@ def face_search_expire(*, request_id: UUID, error: str = SEARCH_EXPIRED) -> None
 # --- Indexing -------------------------------------------------------------------------------------
 
 
-def session_index_submit(*, session_id: UUID) -> None:
-    """Queue the session's indexing for a caller that must know it was queued (503 otherwise)."""
-    try:
-        session_index_request(session_id=session_id)
-    except DatabaseError:
-        raise
-    except Exception as exc:
-        logger.error("session_index_not_queued session_id=%s error=%s", session_id, exc)
-        raise QueueUnavailable() from exc
-
-
 def session_index_request(*, session_id: UUID) -> None:
-    """Ask for the session's photos to be (re)indexed by a worker of the `index` queue."""
+    """Ask for the session's photos to be (re)indexed by a worker of the `index` queue (503 if it can't be queued)."""
     from face_search_app.tasks import session_index_refresh_task
 
     SessionIndex.objects.get_or_create(session_id=session_id)
     SessionIndex.objects.filter(session_id=session_id).update(requested_at=timezone.now())
-    session_index_refresh_task.delay(str(session_id))
+    task_publish(session_index_refresh_task, str(session_id))
 
 
 def session_index_refresh(*, session_id: UUID, request_id: str) -> list[list[int]]:

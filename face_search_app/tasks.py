@@ -73,11 +73,10 @@ def session_index_refresh_task(self: Task, session_id: str) -> None:
     except DatabaseError as exc:
         raise database_retry(self, exc) from exc
     except PixoraError as exc:
-        message = str(exc.detail.get("detail", {}).get("message", exc)) if isinstance(exc.detail, dict) else str(exc)
         passing = exc.counts_against_pixora or exc.status_code == 503
         if passing and self.request.retries < settings.FACE_INDEX_MAX_ATTEMPTS:
             raise self.retry(countdown=backoff_seconds(self.request.retries + 1)) from exc
-        services.session_index_fail(session_id=UUID(session_id), error=message)
+        services.session_index_fail(session_id=UUID(session_id), error=exc.message)
         searches_resume(session_id=UUID(session_id))
         return
     except PhotoListInvalid as exc:

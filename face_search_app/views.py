@@ -127,7 +127,7 @@ class PixoraWebhookView(PublicAPIView):
             raise ParseError("The body is not JSON.") from None
         serializer = PixoraWebhookSerializer(data=payload)
         serializer.is_valid(raise_exception=True)
-        services.session_index_submit(session_id=serializer.validated_data["session_id"])
+        services.session_index_request(session_id=serializer.validated_data["session_id"])
         logger.info(
             "pixora_webhook event=%s session_id=%s",
             serializer.validated_data["event"],

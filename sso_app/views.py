@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.exceptions import ServiceUnavailable
+from common.tasks import task_publish
 from sso_app.authentication import LocalSSOTokenAuthentication, SSOTokenAuthentication, bearer_token
 from sso_app.errors import INVALID_TOKEN, InvalidCredentials, InvalidLoginCode, InvalidPodName
 from sso_app.permissions import CanReadLogs
@@ -123,10 +123,7 @@ class LoginCodeRequestView(APIView):
     def post(self, request: Request) -> Response:
         serializer = LoginCodeRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            login_code_request_task.delay(serializer.validated_data["email"])
-        except Exception as exc:
-            raise ServiceUnavailable("Sign-in codes can't be sent right now. Try again shortly.") from exc
+        task_publish(login_code_request_task, serializer.validated_data["email"])
         return Response(
             {"detail": "If an account uses this address, a sign-in code has been sent to it."},
             status=HTTPStatus.ACCEPTED,

@@ -24,7 +24,7 @@ class Command(BaseCommand):
         except ValueError:
             raise CommandError(f"{session_id!r} is not a session id (a UUID).") from None
         if not now:
-            services.session_index_submit(session_id=parsed_id)
+            services.session_index_request(session_id=parsed_id)
             self.stdout.write(f"Indexing of {parsed_id} queued.")
             return
         for batch in services.session_index_refresh(session_id=parsed_id, request_id="manage-facepass-index"):
