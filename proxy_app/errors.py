@@ -20,6 +20,7 @@ class PixoraError(APIException):
 
     def __init__(self, message: str, *, upstream_status: int | None = None, **extra: Any) -> None:
         super().__init__({"detail": {"error": self.error, "message": message, **extra}})
+        self.message = message
         self.upstream_status = upstream_status
 
 

@@ -86,8 +86,6 @@ def services_cache_key(session_id: UUID, language: str = "") -> str:
 
 def services_fetch(*, session_id: UUID, request_id: str, accept_language: str | None = None) -> bytes:
     """The session's services as Pixora's JSON bytes, from the cache or the Pixora API, in the client's languages."""
-    if not settings.MAIN_API_URL:
-        raise PixoraNotConfigured("The Pixora API is not configured on this server (MAIN_API_URL is unset).")
     language = accept_language_normalize(accept_language)
     ttl = settings.PIXORA_SERVICES_CACHE_TTL
     key = services_cache_key(session_id, language)
