@@ -7,10 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,10 +16,10 @@ from PIL import Image
 from bench.faces.photos import PHOTO_SIDE, bench_photo
 from bench.faces.report import targets
 from bench.faces.run import MATCH_THRESHOLD, random_session_faces
-from bench.tests.test_smoke import markdown_tables
+from bench.tests.helpers import bench_module_run, markdown_tables
 from face_search_app.matching import photos_nearest
-from testing.postgres import postgres_server_available
-from testing.services import REPO_ROOT, service_missing, test_postgres_url
+from testing.face_stack import face_search_stack_missing
+from testing.services import service_missing, test_postgres_url
 
 SMOKE_TIMEOUT = 180
 SMOKE_PHOTOS = 6
@@ -68,38 +64,24 @@ def test_targets_say_met_or_not_met_from_the_figures():
 
 @pytest.fixture(scope="module")
 def faces_output(tmp_path_factory) -> Path:
-    if shutil.which("redis-server") is None:
-        service_missing("the face bench starts its own redis-server (apt-get install redis-server)")
-    if reason := postgres_server_available(test_postgres_url()):
+    # The face bench starts the end-to-end tests' stack.
+    if reason := face_search_stack_missing():
         service_missing(reason)
+    settings = {
+        "BENCH_FACES_PHOTOS": str(SMOKE_PHOTOS),
+        "BENCH_FACES_WARMUP_PHOTOS": "0",
+        "BENCH_FACES_SEARCH_PHOTOS": "100",
+        "BENCH_FACES_SELFIES": str(SMOKE_SELFIES),
+        "BENCH_FACES_WARMUP_SELFIES": "1",
+        "BENCH_FACES_CUSTOMERS": "1,2",
+        "BENCH_FACES_MATCH_SIZES": "1000,10000",
+        "BENCH_FACES_MATCH_RUNS": "20",
+        "BENCH_FACES_LOAD_FACES": "1000",
+        "BENCH_LOAD_SAMPLE": "0.1",
+        "BENCH_POSTGRES_URL": test_postgres_url(),
+    }
     output = tmp_path_factory.mktemp("bench-faces")
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "BENCH_"))}
-    env.update(
-        {
-            "BENCH_FACES_PHOTOS": str(SMOKE_PHOTOS),
-            "BENCH_FACES_WARMUP_PHOTOS": "0",
-            "BENCH_FACES_SEARCH_PHOTOS": "100",
-            "BENCH_FACES_SELFIES": str(SMOKE_SELFIES),
-            "BENCH_FACES_WARMUP_SELFIES": "1",
-            "BENCH_FACES_CUSTOMERS": "1,2",
-            "BENCH_FACES_MATCH_SIZES": "1000,10000",
-            "BENCH_FACES_MATCH_RUNS": "20",
-            "BENCH_FACES_LOAD_FACES": "1000",
-            "BENCH_LOAD_SAMPLE": "0.1",
-            "BENCH_POSTGRES_URL": test_postgres_url(),
-            "BENCH_OUTPUT": str(output),
-        }
-    )
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.faces"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=SMOKE_TIMEOUT,
-    )
-    assert result.returncode == 0, f"bench.faces failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
-    return output
+    return bench_module_run("bench.faces", settings, output=output, timeout=SMOKE_TIMEOUT)
 
 
 @pytest.mark.e2e

@@ -6,11 +6,7 @@ No timing is asserted: speed is what `make bench` reports, not what a test check
 from __future__ import annotations
 
 import json
-import os
-import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,8 +17,9 @@ from bench.load import parse_wrk, pgbench_path
 from bench.profiling import summarise, summary_markdown
 from bench.report import SUMMARY_COLUMNS
 from bench.scenarios import SCENARIOS
+from bench.tests.helpers import bench_module_run, markdown_tables
 from testing.postgres import postgres_server_available
-from testing.services import REPO_ROOT, service_missing, test_postgres_url, test_redis_url
+from testing.services import service_missing, test_postgres_url, test_redis_url
 
 BENCH_TIMEOUT = 240
 
@@ -67,19 +64,6 @@ def test_profile_summary_counts_self_and_total_time_per_frame():
     assert "| 75.0 | `get (django/core/cache.py)` |" in summary_markdown("t", summary, command="py-spy")
 
 
-def markdown_tables(text: str) -> list[list[list[str]]]:
-    tables, current = [], []
-    for line in text.splitlines():
-        if line.startswith("|"):
-            current.append([cell.strip() for cell in re.split(r"(?<!\\)\|", line.strip())[1:-1]])
-        elif current:
-            tables.append(current)
-            current = []
-    if current:
-        tables.append(current)
-    return tables
-
-
 @pytest.fixture(scope="module")
 def bench_output(tmp_path_factory) -> Path:
     missing = [tool for tool in ("wrk", "nginx") if not (shutil.which(tool) or Path(f"/usr/sbin/{tool}").exists())]
@@ -91,30 +75,16 @@ def bench_output(tmp_path_factory) -> Path:
         redis.Redis.from_url(test_redis_url(), socket_connect_timeout=1).ping()
     except redis.RedisError as exc:
         service_missing(f"no Redis at {test_redis_url()}: {exc}")
-    output = tmp_path_factory.mktemp("bench-results")
-    env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
-    env.update(
-        {
-            "BENCH_DURATION": "1",
-            "BENCH_WARMUP": "0",
-            "BENCH_ROWS": "2000",
-            "BENCH_CONNECTIONS": "4",
-            "BENCH_LOAD_SAMPLE": "0.1",
-            "BENCH_POSTGRES_URL": test_postgres_url(),
-            "BENCH_REDIS_URL": test_redis_url(),
-            "BENCH_OUTPUT": str(output),
-        }
-    )
-    result = subprocess.run(
-        [sys.executable, "-m", "bench"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=BENCH_TIMEOUT,
-    )
-    assert result.returncode == 0, f"make bench failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
-    return output
+    settings = {
+        "BENCH_DURATION": "1",
+        "BENCH_WARMUP": "0",
+        "BENCH_ROWS": "2000",
+        "BENCH_CONNECTIONS": "4",
+        "BENCH_LOAD_SAMPLE": "0.1",
+        "BENCH_POSTGRES_URL": test_postgres_url(),
+        "BENCH_REDIS_URL": test_redis_url(),
+    }
+    return bench_module_run("bench", settings, output=tmp_path_factory.mktemp("bench-results"), timeout=BENCH_TIMEOUT)
 
 
 @pytest.mark.e2e
