@@ -118,22 +118,7 @@ def face_search_run(*, request_id: UUID) -> bool:
         _search_finish(request, error=SESSION_GONE)
         return True
     if index is None or index.status != SessionIndex.Status.READY or index.disabled_at is not None:
-        requested_for_this_search = (
-            index is not None and index.requested_at is not None and index.requested_at >= request.created_at
-        )
-        if requested_for_this_search and index.status == SessionIndex.Status.FAILED:
-            _search_finish(request, error=INDEX_FAILED)
-            return True
-        settled = index is None or index.status != SessionIndex.Status.INDEXING or index.disabled_at is not None
-        if settled and not requested_for_this_search:
-            # Never indexed, failed before this search came (Pixora may be back), or turned off and on again;
-            # asked once per search, however often it looks again.
-            session_index_request(session_id=request.session_id)
-        if request.status != FaceSearchRequest.Status.INDEXING:
-            FaceSearchRequest.objects.filter(id=request.id, status=request.status).update(
-                status=FaceSearchRequest.Status.INDEXING
-            )
-        return False
+        return _index_wait(request, index)
     FaceSearchRequest.objects.filter(id=request.id).exclude(status__in=FaceSearchRequest.FINISHED).update(
         status=FaceSearchRequest.Status.SEARCHING
     )
@@ -150,6 +135,25 @@ def face_search_run(*, request_id: UUID) -> bool:
     ]
     _search_finish(request, matches=matches)
     return True
+
+
+def _index_wait(request: FaceSearchRequest, index: SessionIndex | None) -> bool:
+    """The search waits for its session's index: asked for once per search; True when it failed instead."""
+    requested_for_this_search = (
+        index is not None and index.requested_at is not None and index.requested_at >= request.created_at
+    )
+    if index is not None and requested_for_this_search and index.status == SessionIndex.Status.FAILED:
+        _search_finish(request, error=INDEX_FAILED)
+        return True
+    settled = index is None or index.status != SessionIndex.Status.INDEXING or index.disabled_at is not None
+    if settled and not requested_for_this_search:
+        # Never indexed, failed before this search came (Pixora may be back), or turned off and on again.
+        session_index_request(session_id=request.session_id)
+    if request.status != FaceSearchRequest.Status.INDEXING:
+        FaceSearchRequest.objects.filter(id=request.id, status=request.status).update(
+            status=FaceSearchRequest.Status.INDEXING
+        )
+    return False
 
 
 def _selfie_embed(request: FaceSearchRequest) -> bool:
