@@ -28,13 +28,21 @@ class FaceSearchRequestAdmin(ReadOnlyAdmin):
         "selfie_kept",
         "selfie_deleted_at",
         "error",
-        "matches",
+        "matched_photos",
         "created_at",
         "finished_at",
     ]
     readonly_fields = fields
     date_hierarchy = "created_at"
     actions = None
+
+    @admin.display(description="matched photos")
+    def matched_photos(self, obj: FaceSearchRequest) -> str:
+        """Each photo found with its distance, closest first: what the customer was shown, readable at a glance."""
+        if not obj.matches:
+            return "—"
+        found = ", ".join(f"{match['photo_id']} ({match['distance']:.2f})" for match in obj.matches)
+        return f"{len(obj.matches)}: {found}"
 
     @admin.display(boolean=True, description="selfie kept")
     def selfie_kept(self, obj: FaceSearchRequest) -> bool:

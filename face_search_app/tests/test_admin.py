@@ -87,3 +87,16 @@ def test_staff_can_index_a_session_again(staff_client, queued_tasks):
     assert [(task.queue, task.name, task.args) for task in queued_tasks()] == [
         ("index", "session_index_refresh_task", [ENABLED_ID])
     ]
+
+
+def test_a_search_shows_its_matched_photos_readably(staff_client, search):
+    matches = [
+        {"photo_id": "p-near", "url": "http://x.test/1", "thumbnail_url": None, "distance": 0.31},
+        {"photo_id": "p-far", "url": "http://x.test/2", "thumbnail_url": None, "distance": 0.5},
+    ]
+    FaceSearchRequest.objects.filter(id=search.id).update(status="done", matches=matches)
+
+    page = staff_client.get(f"{LIST_URL}{search.id}/change/").content.decode()
+
+    assert "2: p-near (0.31), p-far (0.50)" in page
+    assert "http://x.test/1" not in page
