@@ -35,5 +35,5 @@ def pixora_settings_check(app_configs: Any = None, **kwargs: Any) -> list[Error]
         if getattr(settings, name) <= 0:
             errors.append(Error(f"{name} must be greater than 0.", id="proxy_app.E002"))
     if settings.PIXORA_SERVICES_CACHE_TTL < 0:
-        errors.append(Error("PIXORA_SERVICES_CACHE_TTL must be 0 (off) or more.", id="proxy_app.E002"))
+        errors.append(Error("PIXORA_SERVICES_CACHE_TTL must be 0 (off) or more.", id="proxy_app.E003"))
     return errors

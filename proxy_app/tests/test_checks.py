@@ -28,3 +28,15 @@ def test_limits_must_be_positive(settings, name):
     setattr(settings, name, 0)
 
     assert error_ids() == ["proxy_app.E002"]
+
+
+def test_a_negative_services_cache_ttl_fails_at_start(settings):
+    settings.PIXORA_SERVICES_CACHE_TTL = -1
+
+    assert error_ids() == ["proxy_app.E003"]
+
+
+def test_a_services_cache_ttl_of_zero_turns_the_cache_off_without_error(settings):
+    settings.PIXORA_SERVICES_CACHE_TTL = 0
+
+    assert error_ids() == []
