@@ -247,6 +247,48 @@ def test_backend_down_is_a_json_503_with_cors(tmp_path):
     assert answer.status == HTTPStatus.SERVICE_UNAVAILABLE
     assert json.loads(answer.body) == {"detail": "FacePass is unavailable. Try again shortly."}
     assert answer.one("Access-Control-Allow-Origin") == ALLOWED
+    assert answer.one("X-FacePass-Upstream-Error") == "502"
+
+
+@pytest.fixture
+def failing_backend() -> Iterator[str]:
+    """A backend whose /gone hangs up without answering (a worker killed mid-request) and whose /busy is the
+    app's own 503."""
+
+    class Failing(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/gone":
+                self.close_connection = True
+                return
+            body = b'{"detail": "busy"}'
+            self.send_response(HTTPStatus.SERVICE_UNAVAILABLE)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Failing)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_request_lost_in_flight_is_marked_apart_from_the_apps_own_503(tmp_path, failing_backend):
+    with nginx_server(backend_url=failing_backend, workdir=tmp_path, allowed_origins=[ALLOWED]) as url:
+        lost = request(url, "/gone", headers={"Origin": ALLOWED})
+        own = request(url, "/busy", headers={"Origin": ALLOWED})
+
+    assert lost.status == HTTPStatus.SERVICE_UNAVAILABLE
+    assert lost.one("X-FacePass-Upstream-Error") == "502"
+    assert lost.one("Access-Control-Allow-Origin") == ALLOWED
+    assert own.status == HTTPStatus.SERVICE_UNAVAILABLE
+    assert json.loads(own.body) == {"detail": "busy"}
+    assert own.one("X-FacePass-Upstream-Error") is None
 
 
 @pytest.mark.parametrize(
