@@ -3,6 +3,7 @@
     with PixoraApiStub() as upstream:              # serving in a thread until the block ends
         settings.MAIN_API_URL = upstream.url        # http://127.0.0.1:<port>
         upstream.behave("hang")                     # every later request hangs (see MODES)
+        upstream.behave("refuse")                   # the port closed; any other mode opens it again
         ...
         upstream.paths                              # every path received, in order (query strings included)
         upstream.requests[0].headers                # and the headers each request came with
@@ -68,6 +69,7 @@ MODES = {
     "huge": "200 with a chunked JSON body of `body_bytes` bytes, streamed",
     "html": "200 with an HTML error page as text/html",
     "status": "`status` with a JSON error body that must not leak",
+    "refuse": "the listener is closed: new connections are refused, kept-alive ones dropped, as a dead host would",
 }
 
 PHOTO_FAULTS = {
@@ -161,17 +163,32 @@ class PixoraApiStub:
                 stub.requests.append(RecordedRequest(self.path, dict(self.headers.items())))
                 stub._answer(self)
 
+        self._handler = Handler
+        self._listening = False
         self.server = _QuietServer((self.host, self.port), Handler)
         self.url = f"http://{self.host}:{self.server.server_address[1]}"
 
     def __enter__(self) -> PixoraApiStub:
-        # A short poll so that stopping takes milliseconds, not serve_forever's default half second.
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        self._listen()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._release.set()
-        self.server.shutdown()
+        self._close()
+
+    def _listen(self) -> None:
+        if not self._listening:
+            if self.server.socket.fileno() == -1:
+                # Reopened on the same port (the server allows address reuse), so the app's URL still holds.
+                self.server = _QuietServer((self.host, self.server.server_address[1]), self._handler)
+            # A short poll so that stopping takes milliseconds, not serve_forever's default half second.
+            threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+            self._listening = True
+
+    def _close(self) -> None:
+        if self._listening:
+            self.server.shutdown()
+            self._listening = False
         self.server.server_close()
 
     @property
@@ -185,6 +202,10 @@ class PixoraApiStub:
         self.behaviour = Behaviour(mode=mode, **options)
         self._release.set()
         self._release = threading.Event()
+        if mode == "refuse":
+            self._close()
+        else:
+            self._listen()
 
     def reset(self) -> None:
         """Answer normally again and forget the requests received; the photos set stay."""
@@ -209,6 +230,10 @@ class PixoraApiStub:
     def _answer(self, handler: BaseHTTPRequestHandler) -> None:
         behaviour, release = self.behaviour, self._release
         mode = behaviour.mode
+        if mode == "refuse":
+            # A request on a connection kept alive from before the listener closed.
+            handler.close_connection = True
+            return
         if mode == "hang":
             release.wait(timeout=HANG_LIMIT_SECONDS)
             handler.close_connection = True
