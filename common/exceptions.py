@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from django.db import InterfaceError, OperationalError
-from rest_framework import status
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -15,7 +15,7 @@ logger = logging.getLogger(__name__)
 
 
 class ServiceUnavailable(APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    status_code = HTTPStatus.SERVICE_UNAVAILABLE
     default_detail = "A service FacePass depends on is unavailable. Try again shortly."
     default_code = "service_unavailable"
 

@@ -19,8 +19,10 @@ from common.metrics import metrics_text
 class HealthView(PublicAPIView):
     @extend_schema(
         responses={
-            (200, "application/json"): inline_serializer("Health", {"status": serializers.CharField()}),
-            (503, "application/json"): inline_serializer("HealthDegraded", {"status": serializers.CharField()}),
+            (HTTPStatus.OK, "application/json"): inline_serializer("Health", {"status": serializers.CharField()}),
+            (HTTPStatus.SERVICE_UNAVAILABLE, "application/json"): inline_serializer(
+                "HealthDegraded", {"status": serializers.CharField()}
+            ),
         }
     )
     def get(self, request: Request) -> Response:
@@ -31,7 +33,7 @@ class HealthView(PublicAPIView):
 class LivenessView(PublicAPIView):
     """The process answers: restart it if not. Checks nothing else, so an outage elsewhere never restarts pods."""
 
-    @extend_schema(responses={200: inline_serializer("Liveness", {"status": serializers.CharField()})})
+    @extend_schema(responses={HTTPStatus.OK: inline_serializer("Liveness", {"status": serializers.CharField()})})
     def get(self, request: Request) -> Response:
         return Response({"status": "alive"})
 
@@ -41,8 +43,10 @@ class ReadinessView(PublicAPIView):
 
     @extend_schema(
         responses={
-            (200, "application/json"): inline_serializer("Readiness", {"status": serializers.CharField()}),
-            (503, "application/json"): inline_serializer("NotReady", {"status": serializers.CharField()}),
+            (HTTPStatus.OK, "application/json"): inline_serializer("Readiness", {"status": serializers.CharField()}),
+            (HTTPStatus.SERVICE_UNAVAILABLE, "application/json"): inline_serializer(
+                "NotReady", {"status": serializers.CharField()}
+            ),
         }
     )
     def get(self, request: Request) -> Response:

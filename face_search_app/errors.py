@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-from rest_framework import status
+from http import HTTPStatus
+
 from rest_framework.exceptions import APIException
 
 from common.exceptions import ServiceUnavailable, TaskQueueUnavailable
 
 
 class ImageMissing(APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code = HTTPStatus.BAD_REQUEST
     default_detail = "Send the selfie as a file in the multipart field 'image'."
     default_code = "image_missing"
 
 
 class ImageEmpty(APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code = HTTPStatus.BAD_REQUEST
     default_detail = "The image is empty."
     default_code = "image_empty"
 
 
 class ImageTooLarge(APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    status_code = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
     default_code = "image_too_large"
 
     def __init__(self, limit: int) -> None:
@@ -29,13 +30,13 @@ class ImageTooLarge(APIException):
 
 
 class ImageUnsupported(APIException):
-    status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
+    status_code = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
     default_detail = "The image must be a JPEG or PNG file (judged by its content, not its name)."
     default_code = "image_unsupported"
 
 
 class ConsentMissing(APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code = HTTPStatus.BAD_REQUEST
     default_detail = (
         "Face search needs your consent: send the form field consent=true with the selfie. Nothing was kept."
     )
@@ -43,7 +44,7 @@ class ConsentMissing(APIException):
 
 
 class FaceSearchNotFound(APIException):
-    status_code = status.HTTP_404_NOT_FOUND
+    status_code = HTTPStatus.NOT_FOUND
     default_detail = "Face search not found."
     default_code = "face_search_not_found"
 
@@ -54,7 +55,7 @@ class QueueUnavailable(TaskQueueUnavailable):
 
 
 class WebhookSignatureInvalid(APIException):
-    status_code = status.HTTP_401_UNAUTHORIZED
+    status_code = HTTPStatus.UNAUTHORIZED
     default_detail = "Missing or invalid webhook signature."
     default_code = "webhook_signature_invalid"
 

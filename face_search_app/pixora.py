@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from http import HTTPStatus
 from urllib.parse import urlsplit
 from uuid import UUID
 
@@ -117,8 +118,11 @@ def photo_download(*, url: str, request_id: str) -> bytes:
         raise PhotoFetchFailed("could not connect", retryable=True) from exc
     try:
         status = response.status_code
-        if status != 200:
-            raise PhotoFetchFailed(f"answered HTTP {status}", retryable=status >= 500 or status == 429)
+        if status != HTTPStatus.OK:
+            raise PhotoFetchFailed(
+                f"answered HTTP {status}",
+                retryable=status >= HTTPStatus.INTERNAL_SERVER_ERROR or status == HTTPStatus.TOO_MANY_REQUESTS,
+            )
         limit = settings.PIXORA_PHOTO_MAX_BYTES
         deadline = started + connect_timeout + read_timeout
         return body_read_bounded(response, limit=limit, deadline=deadline, read_timeout=read_timeout)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from http import HTTPStatus
 from uuid import UUID
 
 from celery import shared_task
@@ -73,7 +74,7 @@ def session_index_refresh_task(self: Task, session_id: str) -> None:
     except DatabaseError as exc:
         raise database_retry(self, exc) from exc
     except PixoraError as exc:
-        passing = exc.counts_against_pixora or exc.status_code == 503
+        passing = exc.counts_against_pixora or exc.status_code == HTTPStatus.SERVICE_UNAVAILABLE
         if passing and self.request.retries < settings.FACE_INDEX_MAX_ATTEMPTS:
             raise self.retry(countdown=backoff_seconds(self.request.retries + 1)) from exc
         services.session_index_fail(session_id=UUID(session_id), error=exc.message)

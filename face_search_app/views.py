@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+from http import HTTPStatus
 from uuid import UUID
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
@@ -53,14 +53,24 @@ class FaceSearchCreateView(SessionsThrottledView):
         parameters=[SESSION_ID_PARAMETER],
         request={"multipart/form-data": FaceSearchUploadSerializer},
         responses={
-            202: FaceSearchAcceptedSerializer,
-            400: OpenApiResponse(description="Bad session id, no consent, or no image / an empty image."),
-            403: OpenApiResponse(description="FacePass is not enabled for the session."),
-            404: OpenApiResponse(description="Unknown session."),
-            413: OpenApiResponse(description="The body or the image is larger than the limit."),
-            415: OpenApiResponse(description="Not multipart, or the file is not a JPEG or PNG."),
-            429: OpenApiResponse(description="Too many selfies from this client or for this session."),
-            503: OpenApiResponse(description="Pixora's database or the task queue is unavailable; nothing was kept."),
+            HTTPStatus.ACCEPTED: FaceSearchAcceptedSerializer,
+            HTTPStatus.BAD_REQUEST: OpenApiResponse(
+                description="Bad session id, no consent, or no image / an empty image."
+            ),
+            HTTPStatus.FORBIDDEN: OpenApiResponse(description="FacePass is not enabled for the session."),
+            HTTPStatus.NOT_FOUND: OpenApiResponse(description="Unknown session."),
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE: OpenApiResponse(
+                description="The body or the image is larger than the limit."
+            ),
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE: OpenApiResponse(
+                description="Not multipart, or the file is not a JPEG or PNG."
+            ),
+            HTTPStatus.TOO_MANY_REQUESTS: OpenApiResponse(
+                description="Too many selfies from this client or for this session."
+            ),
+            HTTPStatus.SERVICE_UNAVAILABLE: OpenApiResponse(
+                description="Pixora's database or the task queue is unavailable; nothing was kept."
+            ),
         },
     )
     def post(self, request: Request, session_id: str) -> Response:
@@ -73,7 +83,7 @@ class FaceSearchCreateView(SessionsThrottledView):
         consent = str(request.data.get("consent", "")).strip().lower() in CONSENT_VALUES
         image = request.FILES.get("image")
         face_search = services.face_search_submit(session_id=parsed_id, image=image, consent=consent)
-        return Response(FaceSearchAcceptedSerializer(face_search).data, status=status.HTTP_202_ACCEPTED)
+        return Response(FaceSearchAcceptedSerializer(face_search).data, status=HTTPStatus.ACCEPTED)
 
 
 class FaceSearchDetailView(SessionsThrottledView):
@@ -82,10 +92,12 @@ class FaceSearchDetailView(SessionsThrottledView):
     @extend_schema(
         parameters=[SESSION_ID_PARAMETER, REQUEST_ID_PARAMETER],
         responses={
-            200: FaceSearchSerializer,
-            400: OpenApiResponse(description="The session id is not a UUID."),
-            404: OpenApiResponse(description="No such search in this session."),
-            429: OpenApiResponse(description="Too many requests from this client (THROTTLE_RATE_SESSIONS)."),
+            HTTPStatus.OK: FaceSearchSerializer,
+            HTTPStatus.BAD_REQUEST: OpenApiResponse(description="The session id is not a UUID."),
+            HTTPStatus.NOT_FOUND: OpenApiResponse(description="No such search in this session."),
+            HTTPStatus.TOO_MANY_REQUESTS: OpenApiResponse(
+                description="Too many requests from this client (THROTTLE_RATE_SESSIONS)."
+            ),
         },
     )
     def get(self, request: Request, session_id: str, request_id: str) -> Response:
@@ -108,10 +120,14 @@ class PixoraWebhookView(PublicAPIView):
             OpenApiParameter("X-Pixora-Signature", str, OpenApiParameter.HEADER, required=True),
         ],
         responses={
-            202: OpenApiResponse(description="Accepted: the session will be indexed."),
-            400: OpenApiResponse(description="Signed, but not a known event."),
-            401: OpenApiResponse(description="Missing or bad signature, or a timestamp more than 5 minutes off."),
-            503: OpenApiResponse(description="The task queue is unavailable, or webhooks are not configured."),
+            HTTPStatus.ACCEPTED: OpenApiResponse(description="Accepted: the session will be indexed."),
+            HTTPStatus.BAD_REQUEST: OpenApiResponse(description="Signed, but not a known event."),
+            HTTPStatus.UNAUTHORIZED: OpenApiResponse(
+                description="Missing or bad signature, or a timestamp more than 5 minutes off."
+            ),
+            HTTPStatus.SERVICE_UNAVAILABLE: OpenApiResponse(
+                description="The task queue is unavailable, or webhooks are not configured."
+            ),
         },
     )
     def post(self, request: Request) -> Response:
@@ -133,4 +149,4 @@ class PixoraWebhookView(PublicAPIView):
             serializer.validated_data["event"],
             serializer.validated_data["session_id"],
         )
-        return Response({"status": "accepted"}, status=status.HTTP_202_ACCEPTED)
+        return Response({"status": "accepted"}, status=HTTPStatus.ACCEPTED)

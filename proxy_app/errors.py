@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
-from rest_framework import status
 from rest_framework.exceptions import APIException
 
 
@@ -12,7 +12,7 @@ class PixoraError(APIException):
     """`{"detail": {"error": ..., "message": ..., ...}}`; the upstream's own body is never shown."""
 
     error = "Bad gateway"
-    status_code = status.HTTP_502_BAD_GATEWAY
+    status_code = HTTPStatus.BAD_GATEWAY
     default_code = "bad_gateway"
     outcome = "bad_gateway"
     # Failures that say Pixora itself is in trouble, counted by the circuit breaker.
@@ -33,14 +33,14 @@ class PixoraServerError(PixoraError):
 
 class PixoraNotConfigured(PixoraError):
     error = "Not configured"
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    status_code = HTTPStatus.SERVICE_UNAVAILABLE
     default_code = "not_configured"
     outcome = "not_configured"
 
 
 class PixoraSessionNotFound(PixoraError):
     error = "Session not found"
-    status_code = status.HTTP_404_NOT_FOUND
+    status_code = HTTPStatus.NOT_FOUND
     default_code = "session_not_found"
     outcome = "not_found"
 
@@ -59,7 +59,7 @@ class PixoraClientError(PixoraError):
 
 class PixoraNetworkError(PixoraError):
     error = "Network error"
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    status_code = HTTPStatus.SERVICE_UNAVAILABLE
     default_code = "network_error"
     outcome = "network_error"
     counts_against_pixora = True
@@ -67,7 +67,7 @@ class PixoraNetworkError(PixoraError):
 
 class PixoraTimeout(PixoraError):
     error = "Request timeout"
-    status_code = status.HTTP_504_GATEWAY_TIMEOUT
+    status_code = HTTPStatus.GATEWAY_TIMEOUT
     default_code = "timeout"
     outcome = "timeout"
     counts_against_pixora = True
@@ -75,13 +75,13 @@ class PixoraTimeout(PixoraError):
 
 class PixoraCircuitOpen(PixoraError):
     error = "Pixora API unavailable"
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    status_code = HTTPStatus.SERVICE_UNAVAILABLE
     default_code = "circuit_open"
     outcome = "circuit_open"
 
 
 class PixoraBusy(PixoraError):
     error = "Pixora API busy"
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    status_code = HTTPStatus.SERVICE_UNAVAILABLE
     default_code = "busy"
     outcome = "busy"

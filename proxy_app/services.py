@@ -8,6 +8,7 @@ import re
 import threading
 import time
 from functools import cache
+from http import HTTPStatus
 from uuid import UUID
 
 import requests
@@ -162,15 +163,15 @@ def _get(path: str, session_id: UUID, request_id: str, accept_language: str | No
         raise PixoraError("Pixora API's answer could not be read.") from exc
     status = response.status_code
     try:
-        if status == 404:
+        if status == HTTPStatus.NOT_FOUND:
             raise PixoraSessionNotFound(
                 f"Session {session_id} not found in Pixora API", upstream_status=status, session_id=str(session_id)
             )
-        if status >= 500:
+        if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
             raise PixoraServerError(f"Pixora API answered {status}.", upstream_status=status)
-        if 400 <= status < 500:
+        if HTTPStatus.BAD_REQUEST <= status < HTTPStatus.INTERNAL_SERVER_ERROR:
             raise PixoraClientError(f"Pixora API refused the request ({status}).", upstream_status=status)
-        if status != 200:
+        if status != HTTPStatus.OK:
             raise PixoraError(f"Pixora API answered {status}, not 200.", upstream_status=status)
         body = _read_bounded(response, deadline=started + connect_timeout + read_timeout, read_timeout=read_timeout)
     finally:
@@ -212,7 +213,7 @@ def _timeout(read_timeout: float, upstream_status: int | None = None) -> PixoraT
 
 
 def _too_large(limit: int) -> PixoraError:
-    return PixoraError(f"Pixora API's answer is larger than {limit} bytes.", upstream_status=200)
+    return PixoraError(f"Pixora API's answer is larger than {limit} bytes.", upstream_status=HTTPStatus.OK)
 
 
 def _outcome_counter(outcome: str) -> Counter:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -13,20 +15,28 @@ from sessions_app.parsing import session_id_from_path
 from sessions_app.services import session_require_facepass
 
 PROXY_ERROR_RESPONSES = {
-    400: OpenApiResponse(description="The session id is not a UUID; nothing is sent to Pixora."),
-    403: OpenApiResponse(description="FacePass is not enabled for the session; Pixora is not called."),
-    404: OpenApiResponse(description="Unknown session (Pixora is not called), or Pixora does not know it."),
-    429: OpenApiResponse(description="Too many requests from this client (THROTTLE_RATE_SESSIONS)."),
-    502: OpenApiResponse(description="Pixora answered 5xx, something that is not JSON, or too much."),
-    503: OpenApiResponse(description="Pixora can't be reached, is not configured, or the circuit is open."),
-    504: OpenApiResponse(description="Pixora did not answer in time."),
+    HTTPStatus.BAD_REQUEST: OpenApiResponse(description="The session id is not a UUID; nothing is sent to Pixora."),
+    HTTPStatus.FORBIDDEN: OpenApiResponse(description="FacePass is not enabled for the session; Pixora is not called."),
+    HTTPStatus.NOT_FOUND: OpenApiResponse(
+        description="Unknown session (Pixora is not called), or Pixora does not know it."
+    ),
+    HTTPStatus.TOO_MANY_REQUESTS: OpenApiResponse(
+        description="Too many requests from this client (THROTTLE_RATE_SESSIONS)."
+    ),
+    HTTPStatus.BAD_GATEWAY: OpenApiResponse(
+        description="Pixora answered 5xx, something that is not JSON, or too much."
+    ),
+    HTTPStatus.SERVICE_UNAVAILABLE: OpenApiResponse(
+        description="Pixora can't be reached, is not configured, or the circuit is open."
+    ),
+    HTTPStatus.GATEWAY_TIMEOUT: OpenApiResponse(description="Pixora did not answer in time."),
 }
 
 
 class RemoteServicesView(SessionsThrottledView):
     """Under the public session rate: it answers whether a session exists, as validate does."""
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT, **PROXY_ERROR_RESPONSES})
+    @extend_schema(responses={HTTPStatus.OK: OpenApiTypes.OBJECT, **PROXY_ERROR_RESPONSES})
     def get(self, request: Request, session_id: str) -> HttpResponse:
         parsed_id = session_id_from_path(session_id)
         # Pixora is called only for a session FacePass serves (the cached validation): random ids can't be used

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+from http import HTTPStatus
 from uuid import UUID
 
 from django.conf import settings
@@ -11,7 +12,6 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -31,16 +31,20 @@ from sessions_app.serializers import (
 )
 
 logger = logging.getLogger(__name__)
-NOT_FOUND_RESPONSE = {404: OpenApiResponse(description="Unknown session.")}
+NOT_FOUND_RESPONSE = {HTTPStatus.NOT_FOUND: OpenApiResponse(description="Unknown session.")}
 ERROR_RESPONSES = {
-    400: OpenApiResponse(description="The session id is not a UUID."),
-    429: OpenApiResponse(description="Too many requests from this client (THROTTLE_RATE_SESSIONS)."),
-    503: OpenApiResponse(description="Pixora's database is unavailable."),
+    HTTPStatus.BAD_REQUEST: OpenApiResponse(description="The session id is not a UUID."),
+    HTTPStatus.TOO_MANY_REQUESTS: OpenApiResponse(
+        description="Too many requests from this client (THROTTLE_RATE_SESSIONS)."
+    ),
+    HTTPStatus.SERVICE_UNAVAILABLE: OpenApiResponse(description="Pixora's database is unavailable."),
 }
 
 
 class SessionValidateView(SessionsThrottledView):
-    @extend_schema(parameters=[SESSION_ID_PARAMETER], responses={200: ValidationSerializer, **ERROR_RESPONSES})
+    @extend_schema(
+        parameters=[SESSION_ID_PARAMETER], responses={HTTPStatus.OK: ValidationSerializer, **ERROR_RESPONSES}
+    )
     def get(self, request: Request, session_id: str) -> Response:
         return Response(session_validate(session_id=session_id_from_path(session_id)))
 
@@ -48,7 +52,7 @@ class SessionValidateView(SessionsThrottledView):
 class SessionDetailView(SessionsThrottledView):
     @extend_schema(
         parameters=[SESSION_ID_PARAMETER],
-        responses={200: PhotoSessionSerializer, **NOT_FOUND_RESPONSE, **ERROR_RESPONSES},
+        responses={HTTPStatus.OK: PhotoSessionSerializer, **NOT_FOUND_RESPONSE, **ERROR_RESPONSES},
     )
     def get(self, request: Request, session_id: str) -> Response:
         session = session_validate(session_id=session_id_from_path(session_id))["session"]
@@ -60,7 +64,7 @@ class SessionDetailView(SessionsThrottledView):
 class SessionFacePassStatusView(SessionsThrottledView):
     @extend_schema(
         parameters=[SESSION_ID_PARAMETER],
-        responses={200: FacePassStatusSerializer, **NOT_FOUND_RESPONSE, **ERROR_RESPONSES},
+        responses={HTTPStatus.OK: FacePassStatusSerializer, **NOT_FOUND_RESPONSE, **ERROR_RESPONSES},
     )
     def get(self, request: Request, session_id: str) -> Response:
         session = session_validate(session_id=session_id_from_path(session_id))["session"]
@@ -78,7 +82,8 @@ class SessionsBatchValidateView(SessionsThrottledView):
         return max(1, min(len(session_ids), MAX_BATCH_SIZE)) if isinstance(session_ids, list) else 1
 
     @extend_schema(
-        request=BatchValidateRequestSerializer, responses={200: BatchValidateResponseSerializer, **ERROR_RESPONSES}
+        request=BatchValidateRequestSerializer,
+        responses={HTTPStatus.OK: BatchValidateResponseSerializer, **ERROR_RESPONSES},
     )
     def post(self, request: Request) -> Response:
         serializer = BatchValidateRequestSerializer(data=request.data)
@@ -94,24 +99,24 @@ def session_interface(request: HttpRequest, session_id: str) -> HttpResponse:
     """The FacePass page for a session: its name, services and prices, and the selfie camera."""
     # The page answers the same existence question as validate (and shows the name): the same rate applies.
     if (wait := throttle_wait(request, scope=SessionsThrottledView.throttle_scope)) is not None:
-        response = render(request, INTERFACE_TEMPLATE, {"state": "throttled"}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+        response = render(request, INTERFACE_TEMPLATE, {"state": "throttled"}, status=HTTPStatus.TOO_MANY_REQUESTS)
         response["Retry-After"] = str(max(1, math.ceil(wait)))
         return response
     try:
         parsed_id = session_id_from_path(session_id)
     except InvalidSessionId:
-        return render(request, INTERFACE_TEMPLATE, {"state": "invalid_id"}, status=status.HTTP_400_BAD_REQUEST)
+        return render(request, INTERFACE_TEMPLATE, {"state": "invalid_id"}, status=HTTPStatus.BAD_REQUEST)
     try:
         validation = session_validate(session_id=parsed_id)
     except (OperationalError, InterfaceError):
         logger.exception("database unavailable for the FacePass page of %s", parsed_id)
-        return render(request, INTERFACE_TEMPLATE, {"state": "unavailable"}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return render(request, INTERFACE_TEMPLATE, {"state": "unavailable"}, status=HTTPStatus.SERVICE_UNAVAILABLE)
     session = validation["session"]
     if session is None:
-        return render(request, INTERFACE_TEMPLATE, {"state": "not_found"}, status=status.HTTP_404_NOT_FOUND)
+        return render(request, INTERFACE_TEMPLATE, {"state": "not_found"}, status=HTTPStatus.NOT_FOUND)
     if not validation["valid"]:
         context = {"state": "disabled", "session": session}
-        return render(request, INTERFACE_TEMPLATE, context, status=status.HTTP_403_FORBIDDEN)
+        return render(request, INTERFACE_TEMPLATE, context, status=HTTPStatus.FORBIDDEN)
     context = {
         "state": "valid",
         "session": session,
