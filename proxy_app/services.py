@@ -32,7 +32,7 @@ from proxy_app.errors import (
     PixoraTimeout,
 )
 
-logger = logging.getLogger("facepass.proxy")
+logger = logging.getLogger(__name__)
 
 UPSTREAM_PATH = "/api/session/{session_id}/services"
 NETWORK_SUGGESTION = "Pixora may be restarting; try again in a few seconds. Prices show again when it is back."

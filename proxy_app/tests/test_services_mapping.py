@@ -214,11 +214,11 @@ def test_one_structured_log_line_per_call(api, caplog):
     responses.get(UPSTREAM_URL, status=404)
     responses.get(UPSTREAM_URL, status=500)
 
-    with caplog.at_level("INFO", logger="facepass.proxy"):
+    with caplog.at_level("INFO", logger="proxy_app.services"):
         for _ in range(3):
             api.get(f"/api/v1/remote-services/{SESSION_ID}", HTTP_X_REQUEST_ID="rid-1")
 
-    records = [r for r in caplog.records if r.name == "facepass.proxy"]
+    records = [r for r in caplog.records if r.name == "proxy_app.services"]
     assert [r.levelname for r in records] == ["INFO", "WARNING", "ERROR"]
     assert [r.getMessage().split("outcome=")[1].split()[0] for r in records] == ["ok", "not_found", "upstream_error"]
     for record in records:
