@@ -283,6 +283,11 @@ SSO_READ_TIMEOUT = env.float("SSO_READ_TIMEOUT", default=3.0)
 POD_NAME = env.str("POD_NAME", default=socket.gethostname())
 REQUEST_LOG_RETENTION_DAYS = env.int("REQUEST_LOG_RETENTION_DAYS", default=14)
 SSO_RECORD_RETENTION_DAYS = env.int("SSO_RECORD_RETENTION_DAYS", default=30)
+SSO_AUDIT_RETENTION_DAYS = env.int("SSO_AUDIT_RETENTION_DAYS", default=365)
+# The issuer named in discovery and introspection answers; empty: the scheme and host each request came in on.
+SSO_ISSUER = env.str("SSO_ISSUER", default="")
+# Hours a service client's previous secret keeps working after `manage.py sso_client_rotate`.
+SSO_CLIENT_SECRET_OVERLAP_HOURS = env.int("SSO_CLIENT_SECRET_OVERLAP_HOURS", default=24)
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 # Seconds a mail server may take before a sign-in code's email is given up (the worker, not a web thread, waits).

@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from common.views import HealthView, LivenessView, ReadinessView, metrics
+from sso_app.views import AuthorizationServerMetadataView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -10,6 +11,7 @@ urlpatterns = [
     path("api/livez/", LivenessView.as_view(), name="livez"),
     path("api/readyz/", ReadinessView.as_view(), name="readyz"),
     path("metrics", metrics, name="metrics"),
+    path(".well-known/oauth-authorization-server", AuthorizationServerMetadataView.as_view(), name="sso-metadata"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI's script is served from /api/docs/?script and its page has no inline <style>
     # (templates/drf_spectacular/swagger_ui.html): the docs run under the same CSP as everything else.

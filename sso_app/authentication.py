@@ -1,22 +1,27 @@
-"""DRF authentication by `Authorization: Bearer <token>`: against the local database, or the auth service."""
+"""DRF authentication of users by `Authorization: Bearer <token>` (against the local database, or the auth
+service), and of the services that check tokens (`X-Service-Key`, or RFC 6749 client credentials)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
+from urllib.parse import unquote_plus
 
 from django.conf import settings
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
-from sso_app.errors import InvalidToken, MalformedAuthorization
+from sso_app.errors import InvalidClient, InvalidToken, MalformedAuthorization, ServiceKeyRefused
 from sso_app.models import SSOToken
-from sso_app.principal import SSOPrincipal
-from sso_app.remote import token_validate_remote
-from sso_app.services import token_check
+from sso_app.principal import ServiceCaller, SSOPrincipal
+from sso_app.remote import VALIDATION_CACHE, token_validate_remote
+from sso_app.services import client_caller, service_key_caller, token_check, token_digest
 
 # What token_urlsafe makes, with room to spare; anything else is refused before any lookup.
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,256}")
 SCHEME = "Bearer"
+SERVICE_KEY_HEADER = "X-Service-Key"
 
 
 def bearer_token(request: Request) -> str | None:
@@ -59,3 +64,84 @@ class SSOTokenAuthentication(LocalSSOTokenAuthentication):
         if token is None:
             return None
         return token_validate_remote(token=token, request_id=getattr(request, "request_id", None)), token
+
+
+class CachedSSOTokenAuthentication(SSOTokenAuthentication):
+    """For a check in front of every request (nginx `auth_request`): a valid token's principal is reused for
+    SSO_VALIDATION_CACHE_SECONDS and never past the token's expiry, so a revocation is seen within that window.
+    On a gateway the auth service's answers are cached already (sso_app.remote)."""
+
+    def authenticate(self, request: Request) -> tuple[SSOPrincipal, str] | tuple[SSOPrincipal, SSOToken] | None:
+        window = settings.SSO_VALIDATION_CACHE_SECONDS
+        if settings.AUTH_SERVICE_URL or window <= 0:
+            return super().authenticate(request)
+        token = bearer_token(request)
+        if token is None:
+            return None
+        key = token_digest(token)
+        if (cached := VALIDATION_CACHE.get(key)) is not None:
+            return cached, token
+        checked = token_check(token=token)
+        if checked is None:
+            raise InvalidToken()
+        VALIDATION_CACHE.put(key, checked[0], window)
+        return checked[0], token
+
+
+class ServiceKeyAuthentication(BaseAuthentication):
+    """FacePass's own form for its gateways: `X-Service-Key` holding the shared SSO_SERVICE_KEY, or a registered
+    client's `client_id:client_secret`.
+
+    Refusals are 403 without a challenge: a gateway reads them as its own misconfiguration (a 503 for its
+    users), never as a user's bad token, which is validate's 401.
+    """
+
+    def authenticate(self, request: Request) -> tuple[ServiceCaller, None]:
+        caller = service_key_caller(request.headers.get(SERVICE_KEY_HEADER, ""))
+        if caller is None:
+            raise ServiceKeyRefused()
+        return caller, None
+
+
+class ClientCredentialsAuthentication(ServiceKeyAuthentication):
+    """RFC 6749 §2.3.1 client authentication, as RFC 7662 asks of introspection callers: HTTP Basic with the
+    form-encoded client id and secret, or `client_id` and `client_secret` in the form body; `X-Service-Key` too.
+    No credentials, or wrong ones, is a 401 `invalid_client` with a Basic challenge."""
+
+    def authenticate(self, request: Request) -> tuple[ServiceCaller, None]:
+        basic = basic_credentials(request.headers.get("Authorization", ""))
+        posted = request.data.get("client_id"), request.data.get("client_secret")
+        if basic is not None and any(posted):
+            raise InvalidClient("Authenticate the client one way: HTTP Basic or form fields, not both.")
+        credentials = basic or (posted if all(isinstance(value, str) and value for value in posted) else None)
+        if credentials is None:
+            caller = service_key_caller(request.headers.get(SERVICE_KEY_HEADER, ""))
+            if caller is None:
+                raise InvalidClient()
+            return caller, None
+        caller = client_caller(client_id=credentials[0], client_secret=credentials[1])
+        if caller is None:
+            raise InvalidClient()
+        return caller, None
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Basic realm="facepass"'
+
+
+def basic_credentials(header: str) -> tuple[str, str] | None:
+    """(client_id, client_secret) of `Authorization: Basic ...`; None for another scheme or no header.
+
+    RFC 6749 §2.3.1 form-encodes both before joining them with ':'; some clients don't, which decoding leaves
+    unharmed for the URL-safe ids and secrets FacePass issues.
+    """
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise InvalidClient("Malformed HTTP Basic credentials.") from None
+    client_id, separator, client_secret = decoded.partition(":")
+    if not separator:
+        raise InvalidClient("Malformed HTTP Basic credentials.")
+    return unquote_plus(client_id), unquote_plus(client_secret)

@@ -21,6 +21,24 @@ class MalformedAuthorization(AuthenticationFailed):
     default_code = "malformed_authorization"
 
 
+INVALID_CLIENT = "Client authentication failed: no, unknown or disabled client, or a wrong secret."
+SERVICE_KEY_REFUSED = "This endpoint is for FacePass services: a valid X-Service-Key is required."
+
+
+class ServiceKeyRefused(AuthenticationFailed):
+    default_detail = SERVICE_KEY_REFUSED
+    default_code = "service_key_refused"
+
+
+class InvalidClient(AuthenticationFailed):
+    """RFC 6749 §5.2's `invalid_client`, in the RFC's shape rather than DRF's `detail`."""
+
+    def __init__(
+        self, description: str = "Client authentication failed: unknown client, wrong secret or disabled."
+    ) -> None:
+        super().__init__({"error": "invalid_client", "error_description": description})
+
+
 # Plain APIExceptions: DRF turns AuthenticationFailed into a 403 on views without an authentication class.
 class InvalidCredentials(APIException):
     status_code = status.HTTP_401_UNAUTHORIZED

@@ -1,4 +1,5 @@
-"""SSO tokens, one-time sign-in codes, and the per-pod request log (all in FacePass's own database)."""
+"""SSO tokens, one-time sign-in codes, the services that may check tokens, the audit trail, and the per-pod
+request log (all in FacePass's own database)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,61 @@ class LoginCode(models.Model):
 
     def __str__(self) -> str:
         return f"sign-in code for {self.email}"
+
+
+class ServiceClient(models.Model):
+    """A service that may validate or introspect tokens, with a secret of its own (only its SHA-256 is stored).
+
+    While a secret is being rotated, the one it replaced stays valid until `previous_secret_expires_at`, so the
+    service can be given the new secret without a moment in which neither works.
+    """
+
+    client_id = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=100, unique=True)
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    secret_digest = models.CharField(max_length=64)
+    previous_secret_digest = models.CharField(max_length=64, blank=True)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "service client"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.client_id})"
+
+
+class AuditEvent(models.Model):
+    """Who signed in, failed to, signed out, or created or rotated a service client: when and from where."""
+
+    class Kind(models.TextChoices):
+        SIGN_IN = "sign_in", "signed in"
+        SIGN_IN_FAILED = "sign_in_failed", "failed to sign in"
+        SIGN_OUT = "sign_out", "signed out"
+        SIGN_OUT_EVERYWHERE = "sign_out_everywhere", "signed out everywhere"
+        CLIENT_CREATED = "client_created", "created a service client"
+        CLIENT_ROTATED = "client_rotated", "rotated a service client's secret"
+
+    created_at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    # As typed or as known at the time: a failed sign-in may name no account, and a user may later be deleted.
+    username = models.CharField(max_length=150, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="sso_audit_events"
+    )
+    client = models.ForeignKey(
+        ServiceClient, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+    )
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "audit event"
+        indexes = [models.Index(fields=["-created_at"], name="sso_audit_created")]
+
+    def __str__(self) -> str:
+        return f"{self.username or '?'} {self.get_kind_display()}"
 
 
 class RequestLogEntry(models.Model):

@@ -24,3 +24,18 @@ class SSOPrincipal:
 
     def __str__(self) -> str:
         return self.username
+
+
+@dataclass(frozen=True)
+class ServiceCaller:
+    """The DRF `request.user` of a service checking tokens: a registered client, or (client_id None) a FacePass
+    gateway presenting the shared SSO_SERVICE_KEY."""
+
+    name: str
+    client_id: str | None = None
+
+    is_authenticated = True
+    is_anonymous = False
+
+    def __str__(self) -> str:
+        return self.name

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
@@ -17,8 +16,9 @@ from django.utils.dateparse import parse_datetime
 from common.http import pooled_session
 from sso_app.errors import AuthServiceUnavailable, InvalidToken
 from sso_app.principal import SSOPrincipal
+from sso_app.services import token_digest
 
-logger = logging.getLogger("facepass.sso")
+logger = logging.getLogger(__name__)
 
 VALIDATE_PATH = "/api/v1/auth/validate"
 AUTH_SESSION_NAME = "auth-service"
@@ -83,7 +83,7 @@ def principal_from_answer(body: object) -> SSOPrincipal:
 
 def token_validate_remote(*, token: str, request_id: str | None = None) -> SSOPrincipal:
     """The principal for this token according to the auth service; InvalidToken, or a 503 when it can't answer."""
-    key = hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+    key = token_digest(token)
     window = settings.SSO_VALIDATION_CACHE_SECONDS
     if window > 0 and (cached := VALIDATION_CACHE.get(key)) is not None:
         return cached

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from sso_app.models import RequestLogEntry
 
-logger = logging.getLogger("facepass.request_log")
+logger = logging.getLogger(__name__)
 
 LOGGED_URL_NAMES = frozenset({"remote-services", "session-validate", "sessions-validate-many"})
 BUFFER_MAX_ENTRIES = 10_000

@@ -39,6 +39,38 @@ class ValidationResponseSerializer(serializers.Serializer):
     detail = serializers.CharField(required=False)
 
 
+class IntrospectionRequestSerializer(serializers.Serializer):
+    token = serializers.CharField(trim_whitespace=False)
+    token_type_hint = serializers.CharField(required=False, help_text="Accepted and ignored: there is one kind.")
+
+
+class IntrospectionResponseSerializer(serializers.Serializer):
+    """RFC 7662 §2.2; an inactive token is `{"active": false}` and nothing else."""
+
+    active = serializers.BooleanField()
+    scope = serializers.CharField(required=False, help_text="The user's permissions, space-separated.")
+    username = serializers.CharField(required=False)
+    token_type = serializers.CharField(required=False)
+    exp = serializers.IntegerField(required=False)
+    iat = serializers.IntegerField(required=False)
+    sub = serializers.CharField(required=False)
+    iss = serializers.CharField(required=False)
+    permissions = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class TokenCheckSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    permissions = serializers.ListField(child=serializers.CharField())
+
+
+class AuthorizationServerMetadataSerializer(serializers.Serializer):
+    issuer = serializers.CharField()
+    introspection_endpoint = serializers.CharField()
+    introspection_endpoint_auth_methods_supported = serializers.ListField(child=serializers.CharField())
+    response_types_supported = serializers.ListField(child=serializers.CharField())
+    grant_types_supported = serializers.ListField(child=serializers.CharField())
+
+
 class SessionSerializer(serializers.Serializer):
     username = serializers.CharField()
     permissions = serializers.ListField(child=serializers.CharField())

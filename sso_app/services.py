@@ -1,4 +1,5 @@
-"""Signing in, checking and revoking SSO tokens, and one-time sign-in codes: plain functions, no HTTP."""
+"""Signing in, checking and revoking SSO tokens, one-time sign-in codes, the service clients that may check
+tokens, and the audit trail: plain functions, no HTTP."""
 
 from __future__ import annotations
 
@@ -17,10 +18,10 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from sso_app.models import LoginCode, SSOToken
-from sso_app.principal import SSOPrincipal
+from sso_app.models import AuditEvent, LoginCode, ServiceClient, SSOToken
+from sso_app.principal import ServiceCaller, SSOPrincipal
 
-logger = logging.getLogger("facepass.sso")
+logger = logging.getLogger(__name__)
 
 TOKEN_BYTES = 32
 # 10 characters from 31 that can't be mistaken for one another (no 0/O, 1/I/L): about 50 bits, so guessing at the
@@ -33,6 +34,10 @@ LOGIN_CODE_MAX_ATTEMPTS = 5
 # A token's last use is written at most this often, so validation is not a write per request.
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 USER_AGENT_MAX = 256
+SHARED_KEY_CALLER = "FacePass gateway (shared service key)"
+CLIENT_ID_PREFIX = "fpc_"
+CLIENT_ID_BYTES = 12
+CLIENT_SECRET_BYTES = 32
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,8 @@ class IssuedToken:
 
 
 def token_digest(token: str) -> str:
+    """The SHA-256 of a token or client secret, as stored. Both are 256 random bits, so a fast hash is enough: a
+    slow password hash would guard nothing here and cost CPU on every check."""
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -184,3 +191,114 @@ def sso_records_prune(*, expired_before: datetime) -> tuple[int, int]:
     tokens, _ = SSOToken.objects.filter(expires_at__lt=expired_before).delete()
     codes, _ = LoginCode.objects.filter(expires_at__lt=expired_before).delete()
     return tokens, codes
+
+
+def audit_record(
+    kind: AuditEvent.Kind,
+    *,
+    user: AbstractBaseUser | None = None,
+    username: str = "",
+    client: ServiceClient | None = None,
+    ip: str | None = None,
+    detail: str = "",
+) -> AuditEvent:
+    """One line of the audit trail; never a password, a token or a secret."""
+    return AuditEvent.objects.create(
+        kind=kind,
+        user=user,
+        username=(user.get_username() if user is not None else username)[:150],
+        client=client,
+        ip=ip,
+        detail=detail[:200],
+    )
+
+
+def sign_in(*, user: AbstractBaseUser, method: str, user_agent: str = "", ip: str | None = None) -> IssuedToken:
+    """A token for a user who has just proved who they are (`method`: how), recorded in the audit trail."""
+    issued = token_issue(user=user, user_agent=user_agent, ip=ip)
+    audit_record(AuditEvent.Kind.SIGN_IN, user=user, ip=ip, detail=method)
+    return issued
+
+
+@dataclass(frozen=True)
+class ClientCredentials:
+    """A service client's id and secret as shown once, at creation or rotation."""
+
+    client_id: str
+    client_secret: str
+    name: str
+
+
+def client_create(*, name: str, created_by: str = "", ip: str | None = None) -> ClientCredentials:
+    """Register a service that may validate and introspect tokens; its secret is returned once and never stored."""
+    secret = secrets.token_urlsafe(CLIENT_SECRET_BYTES)
+    client = ServiceClient.objects.create(
+        client_id=CLIENT_ID_PREFIX + secrets.token_urlsafe(CLIENT_ID_BYTES),
+        name=name,
+        secret_digest=token_digest(secret),
+    )
+    audit_record(AuditEvent.Kind.CLIENT_CREATED, username=created_by, client=client, ip=ip, detail=name)
+    return ClientCredentials(client_id=client.client_id, client_secret=secret, name=client.name)
+
+
+def client_secret_rotate(
+    *, client: ServiceClient, overlap: timedelta, rotated_by: str = "", ip: str | None = None
+) -> ClientCredentials:
+    """A new secret for this client; the current one keeps working for `overlap` (zero: it stops at once), so the
+    service can be moved to the new secret without downtime. At most two secrets are ever valid."""
+    secret = secrets.token_urlsafe(CLIENT_SECRET_BYTES)
+    now = timezone.now()
+    client.previous_secret_digest = client.secret_digest if overlap > timedelta(0) else ""
+    client.previous_secret_expires_at = now + overlap if overlap > timedelta(0) else None
+    client.secret_digest = token_digest(secret)
+    client.rotated_at = now
+    client.save(update_fields=["secret_digest", "previous_secret_digest", "previous_secret_expires_at", "rotated_at"])
+    audit_record(
+        AuditEvent.Kind.CLIENT_ROTATED,
+        username=rotated_by,
+        client=client,
+        ip=ip,
+        detail=f"previous secret valid until {client.previous_secret_expires_at or now:%Y-%m-%d %H:%M UTC}",
+    )
+    return ClientCredentials(client_id=client.client_id, client_secret=secret, name=client.name)
+
+
+def client_authenticate(*, client_id: str, client_secret: str) -> ServiceClient | None:
+    """The enabled client with this id whose current (or, while rotating, previous) secret this is; else None."""
+    client = ServiceClient.objects.filter(client_id=client_id, enabled=True).first()
+    if client is None:
+        return None
+    presented = token_digest(client_secret)
+    if hmac.compare_digest(presented, client.secret_digest):
+        return client
+    previous_valid = bool(client.previous_secret_digest) and (
+        client.previous_secret_expires_at is not None and client.previous_secret_expires_at > timezone.now()
+    )
+    if previous_valid and hmac.compare_digest(presented, client.previous_secret_digest):
+        return client
+    return None
+
+
+def service_key_caller(presented: str) -> ServiceCaller | None:
+    """Who presented this `X-Service-Key`: the shared SSO_SERVICE_KEY (nobody, while it is unset), or a registered
+    client's `client_id:client_secret`; None for anything else."""
+    expected = settings.SSO_SERVICE_KEY
+    if expected and hmac.compare_digest(
+        presented.encode("utf-8", "surrogateescape"), expected.encode("utf-8", "surrogateescape")
+    ):
+        return ServiceCaller(name=SHARED_KEY_CALLER)
+    client_id, separator, client_secret = presented.partition(":")
+    if not separator:
+        return None
+    return client_caller(client_id=client_id, client_secret=client_secret)
+
+
+def client_caller(*, client_id: str, client_secret: str) -> ServiceCaller | None:
+    client = client_authenticate(client_id=client_id, client_secret=client_secret)
+    return None if client is None else ServiceCaller(name=client.name, client_id=client.client_id)
+
+
+def sso_audit_prune(*, created_before: datetime) -> int:
+    """Delete audit events recorded before this time; the number deleted."""
+    deleted, _ = AuditEvent.objects.filter(created_at__lt=created_before).delete()
+    return deleted

@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 
+from django.http import HttpRequest
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
@@ -108,8 +109,9 @@ class LoginUsernameThrottle(SignInThrottle):
         return None
 
 
-def client_ip(request: Request) -> str | None:
-    """The peer address, or the one DRF's NUM_PROXIES picks from X-Forwarded-For when that is configured."""
+def client_ip(request: Request | HttpRequest) -> str | None:
+    """The peer address, or the one DRF's NUM_PROXIES picks from X-Forwarded-For when that is configured (for a
+    DRF request or a plain Django one: both are read through META)."""
     if api_settings.NUM_PROXIES is not None:
         return LoginIPThrottle().get_ident(request) or None
     return request.META.get("REMOTE_ADDR") or None

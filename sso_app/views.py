@@ -1,8 +1,8 @@
-"""SSO endpoints (sign-in, token checks, sign-out) and the per-pod request log they guard."""
+"""SSO endpoints (sign-in, token checks for services and for nginx, discovery, sign-out) and the per-pod request
+log they guard."""
 
 from __future__ import annotations
 
-import hmac
 import re
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
@@ -22,13 +23,25 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.api import PublicAPIView
 from common.tasks import task_publish
-from sso_app.authentication import LocalSSOTokenAuthentication, SSOTokenAuthentication, bearer_token
+from sso_app.authentication import (
+    CachedSSOTokenAuthentication,
+    ClientCredentialsAuthentication,
+    LocalSSOTokenAuthentication,
+    ServiceKeyAuthentication,
+    SSOTokenAuthentication,
+    bearer_token,
+)
 from sso_app.errors import INVALID_TOKEN, InvalidCredentials, InvalidLoginCode, InvalidPodName
-from sso_app.permissions import CanReadLogs
+from sso_app.models import AuditEvent
+from sso_app.permissions import CanReadLogs, HoldsRequiredPermissions, IsServiceCaller
 from sso_app.principal import SSOPrincipal
 from sso_app.selectors import request_log_page
 from sso_app.serializers import (
+    AuthorizationServerMetadataSerializer,
+    IntrospectionRequestSerializer,
+    IntrospectionResponseSerializer,
     LoginCodeRedeemSerializer,
     LoginCodeRequestSerializer,
     LoginRequestSerializer,
@@ -36,22 +49,22 @@ from sso_app.serializers import (
     RequestLogEntrySerializer,
     RequestLogPageSerializer,
     SessionSerializer,
+    TokenCheckSerializer,
     ValidationResponseSerializer,
 )
 from sso_app.services import (
     IssuedToken,
+    audit_record,
     login_code_redeem,
     principal_payload,
+    sign_in,
     token_check,
-    token_issue,
     token_revoke,
     tokens_revoke_all,
 )
 from sso_app.tasks import login_code_request_task
 from sso_app.throttles import LoginIPThrottle, LoginUsernameThrottle, client_ip
 
-SERVICE_KEY_HEADER = "X-Service-Key"
-SERVICE_KEY_REFUSED = "This endpoint is for FacePass services: a valid X-Service-Key is required."
 MISSING_TOKEN = "Missing Authorization: Bearer <token>"  # noqa: S105 (a message)
 WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="facepass"'}
 # RFC 1123 label; compared lower-case, since DNS names are case-insensitive.
@@ -59,31 +72,32 @@ DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 LOG_PAGE_DEFAULT = 100
 LOG_PAGE_MAX = 1000
 LIMIT_PATTERN = re.compile(r"[0-9]{1,6}")
+# Longer than any token FacePass issues: not worth a lookup.
+INTROSPECT_TOKEN_MAX = 256
+CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 TOKEN_ERRORS = {401: OpenApiResponse(description="Missing, malformed, unknown, expired or revoked token.")}
 SIGN_IN_ERRORS = {
     400: OpenApiResponse(description="Missing or malformed fields."),
     401: OpenApiResponse(description="Wrong credentials (one message whether or not the account exists)."),
     429: OpenApiResponse(description="Too many attempts from this address or for this account."),
 }
-
-
-def service_key_valid(request: Request) -> bool:
-    """Whether the caller presented SSO_SERVICE_KEY; nobody passes while it is unset."""
-    expected = settings.SSO_SERVICE_KEY
-    presented = request.headers.get(SERVICE_KEY_HEADER, "")
-    return bool(expected) and hmac.compare_digest(
-        presented.encode("utf-8", "surrogateescape"), expected.encode("utf-8", "surrogateescape")
-    )
+SERVICE_KEY_ERRORS = {403: OpenApiResponse(description="No valid X-Service-Key (shared key or client_id:secret).")}
+CLIENT_ERRORS = {
+    400: OpenApiResponse(description="No token parameter, or the client authenticated two ways at once."),
+    401: OpenApiResponse(description="invalid_client: no, unknown, disabled or wrong client credentials."),
+}
 
 
 def sign_in_answer(issued: IssuedToken) -> Response:
     return Response(
-        {
-            "token": issued.token,
-            "token_type": "Bearer",
-            "expires_at": issued.record.expires_at,
-            "user": principal_payload(issued.principal),
-        }
+        LoginResponseSerializer(
+            {
+                "token": issued.token,
+                "token_type": "Bearer",
+                "expires_at": issued.record.expires_at,
+                "user": principal_payload(issued.principal),
+            }
+        ).data
     )
 
 
@@ -91,8 +105,12 @@ def inactive(detail: str) -> Response:
     return Response({"active": False, "detail": detail}, status=HTTPStatus.UNAUTHORIZED, headers=WWW_AUTHENTICATE)
 
 
-class LoginView(APIView):
-    authentication_classes: list = []
+def issuer(request: Request) -> str:
+    """The issuer identifier (RFC 8414 §2): SSO_ISSUER, else this request's scheme and host."""
+    return settings.SSO_ISSUER.rstrip("/") or request.build_absolute_uri("/").rstrip("/")
+
+
+class LoginView(PublicAPIView):
     throttle_classes = [LoginIPThrottle, LoginUsernameThrottle]
 
     @extend_schema(request=LoginRequestSerializer, responses={200: LoginResponseSerializer, **SIGN_IN_ERRORS})
@@ -100,15 +118,18 @@ class LoginView(APIView):
         serializer = LoginRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = authenticate(request._request, **serializer.validated_data)
+        ip = client_ip(request)
         if user is None:
+            audit_record(
+                AuditEvent.Kind.SIGN_IN_FAILED, username=serializer.validated_data["username"], ip=ip, detail="password"
+            )
             raise InvalidCredentials()
         return sign_in_answer(
-            token_issue(user=user, user_agent=request.headers.get("User-Agent", ""), ip=client_ip(request))
+            sign_in(user=user, method="password", user_agent=request.headers.get("User-Agent", ""), ip=ip)
         )
 
 
-class LoginCodeRequestView(APIView):
-    authentication_classes: list = []
+class LoginCodeRequestView(PublicAPIView):
     throttle_classes = [LoginIPThrottle, LoginUsernameThrottle]
 
     @extend_schema(
@@ -130,8 +151,7 @@ class LoginCodeRequestView(APIView):
         )
 
 
-class LoginCodeRedeemView(APIView):
-    authentication_classes: list = []
+class LoginCodeRedeemView(PublicAPIView):
     throttle_classes = [LoginIPThrottle, LoginUsernameThrottle]
 
     @extend_schema(request=LoginCodeRedeemSerializer, responses={200: LoginResponseSerializer, **SIGN_IN_ERRORS})
@@ -139,27 +159,28 @@ class LoginCodeRedeemView(APIView):
         serializer = LoginCodeRedeemSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = login_code_redeem(**serializer.validated_data)
+        ip = client_ip(request)
         if user is None:
+            audit_record(
+                AuditEvent.Kind.SIGN_IN_FAILED, username=serializer.validated_data["email"], ip=ip, detail="email code"
+            )
             raise InvalidLoginCode()
         return sign_in_answer(
-            token_issue(user=user, user_agent=request.headers.get("User-Agent", ""), ip=client_ip(request))
+            sign_in(user=user, method="email code", user_agent=request.headers.get("User-Agent", ""), ip=ip)
         )
 
 
 class TokenValidateView(APIView):
-    authentication_classes: list = []
+    """FacePass's own gateways ask here, with X-Service-Key, whether a user's Bearer token is valid."""
+
+    authentication_classes = [ServiceKeyAuthentication]
+    permission_classes = [IsServiceCaller]
 
     @extend_schema(
         request=None,
-        responses={
-            200: ValidationResponseSerializer,
-            401: ValidationResponseSerializer,
-            403: OpenApiResponse(description="No valid X-Service-Key: validation is for FacePass services only."),
-        },
+        responses={200: ValidationResponseSerializer, 401: ValidationResponseSerializer, **SERVICE_KEY_ERRORS},
     )
     def post(self, request: Request) -> Response:
-        if not service_key_valid(request):
-            return Response({"active": False, "detail": SERVICE_KEY_REFUSED}, status=HTTPStatus.FORBIDDEN)
         try:
             token = bearer_token(request)
         except AuthenticationFailed as exc:
@@ -170,44 +191,106 @@ class TokenValidateView(APIView):
         if checked is None:
             return inactive(INVALID_TOKEN)
         principal, _ = checked
-        return Response({"active": True, **principal_payload(principal), "expires_at": principal.expires_at})
+        return Response(
+            ValidationResponseSerializer(
+                {"active": True, **principal_payload(principal), "expires_at": principal.expires_at}
+            ).data
+        )
 
 
 class TokenIntrospectView(APIView):
-    """RFC 7662 token introspection, for OAuth resource servers."""
+    """RFC 7662 token introspection, for OAuth resource servers and proxies that authenticate as clients."""
 
-    authentication_classes: list = []
+    authentication_classes = [ClientCredentialsAuthentication]
+    permission_classes = [IsServiceCaller]
     parser_classes = [FormParser]
 
     @extend_schema(
-        request={
-            "application/x-www-form-urlencoded": inline_serializer("Introspect", {"token": serializers.CharField()})
-        },
-        responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT},
+        request={"application/x-www-form-urlencoded": IntrospectionRequestSerializer},
+        responses={200: IntrospectionResponseSerializer, **CLIENT_ERRORS},
     )
     def post(self, request: Request) -> Response:
-        if not service_key_valid(request):
-            return Response({"active": False, "detail": SERVICE_KEY_REFUSED}, status=HTTPStatus.FORBIDDEN)
-        token = request.data.get("token")
-        if not token:
+        serializer = IntrospectionRequestSerializer(data=request.data)
+        if not serializer.is_valid():
             return Response(
                 {"error": "invalid_request", "error_description": "The token parameter is required."},
                 status=HTTPStatus.BAD_REQUEST,
             )
-        checked = token_check(token=token) if len(token) <= 256 else None
+        token = serializer.validated_data["token"]
+        checked = token_check(token=token) if len(token) <= INTROSPECT_TOKEN_MAX else None
         if checked is None:
+            # RFC 7662 §2.2: nothing about why, nor anything else, for a token that is not active.
             return Response({"active": False})
         principal, record = checked
         return Response(
-            {
-                "active": True,
-                "token_type": "Bearer",
-                "username": principal.username,
-                "scope": " ".join(sorted(principal.permissions)),
-                "permissions": sorted(principal.permissions),
-                "iat": int(record.created_at.timestamp()),
-                "exp": int(record.expires_at.timestamp()),
-            }
+            IntrospectionResponseSerializer(
+                {
+                    "active": True,
+                    "scope": " ".join(sorted(principal.permissions)),
+                    "username": principal.username,
+                    "token_type": "Bearer",
+                    "exp": int(record.expires_at.timestamp()),
+                    "iat": int(record.created_at.timestamp()),
+                    "sub": str(record.user_id),
+                    "iss": issuer(request),
+                    "permissions": sorted(principal.permissions),
+                }
+            ).data
+        )
+
+
+class TokenCheckView(APIView):
+    """For nginx `auth_request` in front of any internal service: 200 with the user in headers, 401 or 403."""
+
+    authentication_classes = [CachedSSOTokenAuthentication]
+    permission_classes = [HoldsRequiredPermissions]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "X-Required-Permission",
+                str,
+                OpenApiParameter.HEADER,
+                description="Permissions (app.codename, comma-separated) the token must carry; set by nginx.",
+            )
+        ],
+        responses={
+            200: TokenCheckSerializer,
+            **TOKEN_ERRORS,
+            403: OpenApiResponse(description="The token lacks a permission named in X-Required-Permission."),
+            503: OpenApiResponse(description="The auth service or the database is unavailable."),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        principal: SSOPrincipal = request.user
+        payload = principal_payload(principal)
+        return Response(
+            TokenCheckSerializer(payload).data,
+            headers={
+                "X-Auth-User": principal.username,
+                "X-Auth-Permissions": ",".join(payload["permissions"]),
+                "Cache-Control": "no-store",
+            },
+        )
+
+
+class AuthorizationServerMetadataView(PublicAPIView):
+    """RFC 8414 metadata, so that an introspection client configures itself from one URL."""
+
+    @extend_schema(responses={200: AuthorizationServerMetadataSerializer})
+    def get(self, request: Request) -> Response:
+        base = issuer(request)
+        return Response(
+            AuthorizationServerMetadataSerializer(
+                {
+                    "issuer": base,
+                    "introspection_endpoint": base + reverse("sso-introspect"),
+                    "introspection_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+                    # FacePass signs people in itself and has no OAuth authorization or token endpoint to list.
+                    "response_types_supported": [],
+                    "grant_types_supported": [],
+                }
+            ).data
         )
 
 
@@ -218,6 +301,7 @@ class LogoutView(APIView):
     @extend_schema(request=None, responses={204: None, **TOKEN_ERRORS})
     def post(self, request: Request) -> Response:
         token_revoke(record=request.auth)
+        audit_record(AuditEvent.Kind.SIGN_OUT, user=request.auth.user, ip=client_ip(request))
         return Response(status=HTTPStatus.NO_CONTENT)
 
 
@@ -227,7 +311,13 @@ class LogoutAllView(APIView):
 
     @extend_schema(request=None, responses={204: None, **TOKEN_ERRORS})
     def post(self, request: Request) -> Response:
-        tokens_revoke_all(user_id=request.user.user_id)
+        revoked = tokens_revoke_all(user_id=request.user.user_id)
+        audit_record(
+            AuditEvent.Kind.SIGN_OUT_EVERYWHERE,
+            user=request.auth.user,
+            ip=client_ip(request),
+            detail=f"{revoked} tokens",
+        )
         return Response(status=HTTPStatus.NO_CONTENT)
 
 
@@ -240,14 +330,16 @@ class SessionView(APIView):
         principal: SSOPrincipal = request.user
         record = request.auth
         return Response(
-            {
-                **principal_payload(principal),
-                "created_at": record.created_at,
-                "expires_at": record.expires_at,
-                "last_used_at": record.last_used_at,
-                "ip": record.ip,
-                "user_agent": record.user_agent,
-            }
+            SessionSerializer(
+                {
+                    **principal_payload(principal),
+                    "created_at": record.created_at,
+                    "expires_at": record.expires_at,
+                    "last_used_at": record.last_used_at,
+                    "ip": record.ip,
+                    "user_agent": record.user_agent,
+                }
+            ).data
         )
 
 

@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from sso_app.errors import SERVICE_KEY_REFUSED
 from sso_app.tests.conftest import SERVICE_KEY, bearer, service
 
 pytestmark = pytest.mark.django_db
@@ -41,18 +42,23 @@ def test_validate_refuses_callers_without_the_service_key(api, reader, login, ke
 
     response = api.post("/api/v1/auth/validate", **headers)
 
+    # 403, not 401: the gateway reads it as its own misconfiguration, never as the user's token being bad.
     assert response.status_code == HTTPStatus.FORBIDDEN
-    assert response.json()["active"] is False
+    assert "WWW-Authenticate" not in response.headers
+    assert response.json()["detail"] == SERVICE_KEY_REFUSED
 
 
-@pytest.mark.parametrize("path", ["/api/v1/auth/validate", "/api/v1/auth/introspect"])
-def test_validate_and_introspect_refuse_everyone_while_the_service_key_is_unset(api, reader, login, settings, path):
+@pytest.mark.parametrize("key", ["", SERVICE_KEY])
+def test_validate_and_introspect_refuse_everyone_while_the_service_key_is_unset(api, reader, login, settings, key):
     token = login("reader")
     settings.SSO_SERVICE_KEY = ""
 
-    response = api.post(path, {"token": token}, **service(token, key=""))
+    validated = api.post("/api/v1/auth/validate", **service(token, key=key))
+    introspected = introspect(api, {"token": token}, **service(key=key))
 
-    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert validated.status_code == HTTPStatus.FORBIDDEN
+    assert introspected.status_code == HTTPStatus.UNAUTHORIZED
+    assert introspected.json()["error"] == "invalid_client"
 
 
 def test_validate_refuses_an_unknown_token(api):
