@@ -316,7 +316,7 @@ class LogoutAllView(APIView):
             AuditEvent.Kind.SIGN_OUT_EVERYWHERE,
             user=request.auth.user,
             ip=client_ip(request),
-            detail=f"{revoked} tokens",
+            detail=f"{revoked} tokens revoked",
         )
         return Response(status=HTTPStatus.NO_CONTENT)
 

@@ -71,6 +71,8 @@ EXPECTED_PATHS = {
     "/api/v1/auth/login-token",
     "/api/v1/auth/validate",
     "/api/v1/auth/introspect",
+    "/api/v1/auth/check",
+    "/.well-known/oauth-authorization-server",
     "/api/v1/auth/logout",
     "/api/v1/auth/logout-all",
     "/api/v1/auth/session",

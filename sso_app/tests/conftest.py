@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from urllib.parse import urlencode
 
 import pytest
 from celery import current_app
@@ -81,3 +82,9 @@ def service(token: str | None = None, key: str = SERVICE_KEY) -> dict[str, str]:
     if token is not None:
         headers["HTTP_AUTHORIZATION"] = f"Bearer {token}"
     return headers
+
+
+def introspect(api: APIClient, fields: dict[str, str], **headers: str):
+    return api.post(
+        "/api/v1/auth/introspect", urlencode(fields), content_type="application/x-www-form-urlencoded", **headers
+    )

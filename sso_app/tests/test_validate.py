@@ -2,24 +2,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 from http import HTTPStatus
-from urllib.parse import urlencode
 
 import pytest
 import time_machine
 from django.utils import timezone
 
 from sso_app.errors import SERVICE_KEY_REFUSED
-from sso_app.tests.conftest import SERVICE_KEY, bearer, service
+from sso_app.tests.conftest import SERVICE_KEY, bearer, introspect, service
 
 pytestmark = pytest.mark.django_db
 
 INVALID = {"active": False, "detail": "Invalid or expired token"}
-
-
-def introspect(api, fields: dict[str, str], **headers: str):
-    return api.post(
-        "/api/v1/auth/introspect", urlencode(fields), content_type="application/x-www-form-urlencoded", **headers
-    )
 
 
 def test_validate_describes_a_valid_token(api, reader, login):
@@ -142,39 +135,3 @@ def test_the_scheme_is_case_insensitive_as_http_says(api, reader, login):
     response = api.post("/api/v1/auth/validate", HTTP_AUTHORIZATION=f"bearer {token}", HTTP_X_SERVICE_KEY=SERVICE_KEY)
 
     assert response.status_code == HTTPStatus.OK
-
-
-def test_introspect_describes_a_valid_token_as_rfc_7662_does(api, reader, login):
-    token = login("reader")
-
-    response = introspect(api, {"token": token}, **service())
-
-    assert response.status_code == HTTPStatus.OK
-    body = response.json()
-    assert body["active"] is True
-    assert body["username"] == "reader"
-    assert body["scope"] == "sso_app.read_logs"
-    assert body["token_type"] == "Bearer"
-    assert body["exp"] - body["iat"] == 30 * 60
-
-
-@pytest.mark.parametrize("value", ["A" * 43, "' OR 1=1 --", "x" * 10_000, "tökén"])
-def test_introspect_answers_inactive_for_tokens_that_are_not_valid(api, value):
-    response = introspect(api, {"token": value}, **service())
-
-    assert response.status_code == HTTPStatus.OK
-    assert response.json() == {"active": False}
-
-
-def test_introspect_answers_inactive_after_logout(api, reader, login):
-    token = login("reader")
-    api.post("/api/v1/auth/logout", **bearer(token))
-
-    assert introspect(api, {"token": token}, **service()).json() == {"active": False}
-
-
-def test_introspect_without_a_token_is_an_invalid_request(api):
-    response = introspect(api, {}, **service())
-
-    assert response.status_code == HTTPStatus.BAD_REQUEST
-    assert response.json()["error"] == "invalid_request"
