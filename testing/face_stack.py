@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import shutil
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -27,9 +26,9 @@ from typing import Any
 import psycopg2
 import requests
 
-from reliability.services import REDIS_SERVER, RedisServer
 from sessions_app.demo import DEMO_SESSIONS, demo_database_create
 from testing.postgres import postgres_server_available
+from testing.redis_server import RedisServer, redis_server_missing
 from testing.services import base_environment, gunicorn_server, manage, service_missing, test_postgres_url
 from testing.upstream import PixoraApiStub
 from testing.workers import facepass_postgres_database
@@ -89,9 +88,7 @@ class FaceStack:
 
 def face_search_stack_missing() -> str | None:
     """Why the stack can't start here, or None."""
-    if shutil.which(REDIS_SERVER) is None:
-        return f"no {REDIS_SERVER} (apt-get install redis-server)"
-    return postgres_server_available(test_postgres_url())
+    return redis_server_missing() or postgres_server_available(test_postgres_url())
 
 
 @contextmanager

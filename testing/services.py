@@ -10,6 +10,7 @@ import time
 import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -111,9 +112,26 @@ def base_environment(tmp_path: Path, **overrides: str) -> dict[str, str]:
     return env
 
 
+@dataclass(frozen=True)
+class Gunicorn:
+    """A running gunicorn: its base URL and its master process."""
+
+    url: str
+    process: subprocess.Popen
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    def worker_pids(self) -> list[int]:
+        """The master's children, the workers that serve requests."""
+        pid = self.process.pid
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
 @contextmanager
-def gunicorn_server(env: Mapping[str, str], *, log_path: Path, extra_args: tuple[str, ...] = ()) -> Iterator[str]:
-    """FacePass under gunicorn with the repository's config on a free port; yields its base URL."""
+def gunicorn_process(env: Mapping[str, str], *, log_path: Path, extra_args: tuple[str, ...] = ()) -> Iterator[Gunicorn]:
+    """FacePass under gunicorn with the repository's config on a free port, answering; stopped at the end."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     with open(log_path, "wb") as log:
@@ -136,6 +154,13 @@ def gunicorn_server(env: Mapping[str, str], *, log_path: Path, extra_args: tuple
         )
         try:
             wait_for_http(f"{base_url}/api/healthz/", process=process)
-            yield base_url
+            yield Gunicorn(base_url, process)
         finally:
             stop_process(process)
+
+
+@contextmanager
+def gunicorn_server(env: Mapping[str, str], *, log_path: Path, extra_args: tuple[str, ...] = ()) -> Iterator[str]:
+    """FacePass under gunicorn with the repository's config on a free port; yields its base URL."""
+    with gunicorn_process(env, log_path=log_path, extra_args=extra_args) as gunicorn:
+        yield gunicorn.url

@@ -1,7 +1,7 @@
 """Degrade, don't fail, under gunicorn: Redis down or Pixora's PostgreSQL restarted never turns into a 500.
 
-Each module starts its own redis-server and PostgreSQL cluster on free ports (reliability/services.py), so
-stopping them disturbs no one else's tests.
+Each module starts its own redis-server and PostgreSQL cluster on free ports (testing/redis_server.py,
+testing/postgres.py), so stopping them disturbs no one else's tests.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from http import HTTPStatus
 import pytest
 import requests
 
-from reliability.services import PostgresCluster, RedisServer, missing_tools
 from testing.pixora import PostgresPixora
+from testing.postgres import PostgresCluster, postgres_cluster_missing
 from testing.production import production_environment
+from testing.redis_server import RedisServer, redis_server_missing
 from testing.services import gunicorn_server, manage, service_missing
 
 pytestmark = pytest.mark.e2e
@@ -61,7 +62,7 @@ def wait_until(predicate, timeout: float = 15.0) -> float:
 
 @pytest.fixture(scope="module")
 def redis_stack(tmp_path_factory):
-    if reason := missing_tools():
+    if reason := redis_server_missing():
         service_missing(reason)
     tmp_path = tmp_path_factory.mktemp("degrade-redis")
     redis = RedisServer(tmp_path / "redis")
@@ -125,7 +126,7 @@ def test_redis_down_is_served_from_the_databases_and_reported(redis_stack):
 
 @pytest.fixture(scope="module")
 def postgres_stack(tmp_path_factory):
-    if reason := missing_tools():
+    if reason := postgres_cluster_missing():
         service_missing(reason)
     tmp_path = tmp_path_factory.mktemp("degrade-postgres")
     cluster = PostgresCluster.create()

@@ -1,0 +1,190 @@
+"""The faults the soak injects in turn, each measuring what it hit (connections cut, requests held, workers killed)."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reliability.load import Load
+from reliability.stack import FACEPASS_DATABASE, SoakStack
+
+PIXORA_DOWN_SECONDS = 10.0
+FACEPASS_DOWN_SECONDS = 5.0
+# pg_terminate_backend once would end the connections between two requests and touch none in flight.
+CONNECTION_KILLING_SECONDS = 5.0
+CONNECTION_KILLING_INTERVAL = 0.5
+REDIS_DOWN_SECONDS = 10.0
+WORKER_KILLS = 4
+WORKER_KILL_SPACING = 1.5
+# How long a kill waits for a request to be in flight, so that it can land on one.
+IN_FLIGHT_WAIT = 2.0
+UPSTREAM_HANG_SECONDS = 20.0
+UPSTREAM_REFUSE_SECONDS = 10.0
+
+
+@dataclass
+class Fault:
+    """A fault, when it ran (seconds from the load's start) and what it hit, as measured while it ran."""
+
+    name: str
+    description: str
+    # A kind of request that must be in flight during the fault for it to have tested what it is for.
+    needs: str = ""
+    started: float = 0.0
+    ended: float = 0.0
+    hit: str = ""
+    # The measure in `hit` that shows the fault acted (connections cut, requests held, workers killed).
+    hit_count: int = 0
+    # Moments a worker was SIGKILLed: a request in flight then may be lost, and is counted as explained.
+    kills: list[float] = field(default_factory=list)
+
+
+Inject = Callable[[Fault], None]
+
+
+def wait_for(predicate: Callable[[], bool], *, timeout: float = 30.0, interval: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+def connections_held(pid: int, port: int) -> int:
+    """Established TCP connections this process holds on its listening port (nginx's, kept alive or busy)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target.removeprefix("socket:[").removesuffix("]"))
+    held = 0
+    for table in ("tcp", "tcp6"):
+        for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            local_port = int(fields[1].rsplit(":", 1)[1], 16)
+            if fields[3] == "01" and local_port == port and fields[9] in inodes:  # 01: ESTABLISHED
+                held += 1
+    return held
+
+
+def faults_for(stack: SoakStack, load: Load) -> list[tuple[Fault, Inject]]:
+    def pixora_down(fault: Fault) -> None:
+        open_connections = stack.pixora_cluster.client_connections(stack.pixora_database)
+        stack.pixora_cluster.stop()
+        time.sleep(PIXORA_DOWN_SECONDS)
+        stack.pixora_cluster.start()
+        fault.hit, fault.hit_count = f"{open_connections} app connections cut by the stop", open_connections
+
+    def facepass_restart(fault: Fault) -> None:
+        open_connections = stack.facepass_cluster.client_connections(FACEPASS_DATABASE)
+        stack.facepass_cluster.stop()
+        time.sleep(FACEPASS_DOWN_SECONDS)
+        stack.facepass_cluster.start()
+        fault.hit, fault.hit_count = f"{open_connections} app connections cut by the stop", open_connections
+
+    def kill_connections(fault: Fault) -> None:
+        pixora = facepass = rounds = 0
+        deadline = time.monotonic() + CONNECTION_KILLING_SECONDS
+        while time.monotonic() < deadline:
+            pixora += stack.pixora_cluster.terminate_connections(stack.pixora_database)
+            facepass += stack.facepass_cluster.terminate_connections(FACEPASS_DATABASE)
+            rounds += 1
+            time.sleep(CONNECTION_KILLING_INTERVAL)
+        fault.hit = (
+            f"{pixora + facepass} connections terminated (Pixora {pixora}, FacePass {facepass}) in {rounds} rounds"
+        )
+        fault.hit_count = pixora + facepass
+
+    def redis_down(fault: Fault) -> None:
+        clients = stack.redis.client_connections()
+        stack.redis.stop()
+        time.sleep(REDIS_DOWN_SECONDS)
+        stack.redis.start()
+        fault.hit, fault.hit_count = f"{clients} client connections cut by the stop", clients
+
+    def workers_back(count: int) -> bool:
+        return len(stack.gunicorn.worker_pids()) >= count
+
+    def kill_workers(fault: Fault) -> None:
+        held = in_flight = 0
+        for _ in range(WORKER_KILLS):
+            # A tight poll: most requests last a few milliseconds.
+            wait_for(lambda: load.in_flight > 0, timeout=IN_FLIGHT_WAIT, interval=0.001)
+            workers = stack.gunicorn.worker_pids()
+            victim = random.choice(workers)
+            held += connections_held(victim, stack.gunicorn.port)
+            in_flight += load.in_flight
+            os.kill(victim, signal.SIGKILL)
+            fault.kills.append(load.now())
+            if not wait_for(lambda: victim not in stack.gunicorn.worker_pids() and workers_back(len(workers))):  # noqa: B023 (called at once)
+                raise RuntimeError(f"gunicorn did not replace worker {victim} within 30 s")
+            time.sleep(WORKER_KILL_SPACING)
+        fault.hit = (
+            f"{len(fault.kills)} workers killed, holding {held} connections from nginx; "
+            f"{in_flight} requests in flight (client side) at the kills"
+        )
+        fault.hit_count = len(fault.kills)
+
+    def upstream_hang_then_refuse(fault: Fault) -> None:
+        before = len(stack.upstream.requests)
+        stack.upstream.behave("hang")
+        time.sleep(UPSTREAM_HANG_SECONDS)
+        hung = len(stack.upstream.requests) - before
+        stack.upstream.behave("refuse")
+        time.sleep(UPSTREAM_REFUSE_SECONDS)
+        stack.upstream.behave("ok")
+        fault.hit, fault.hit_count = f"{hung} proxied calls held hanging, then the port closed", hung
+
+    return [
+        (
+            Fault(
+                "pixora-db-down",
+                f"Pixora's PostgreSQL stopped for {PIXORA_DOWN_SECONDS:g} s (pg_ctl stop -m fast, then start)",
+            ),
+            pixora_down,
+        ),
+        (
+            Fault(
+                "facepass-db-restart",
+                f"FacePass's PostgreSQL stopped for {FACEPASS_DOWN_SECONDS:g} s, then started, uploads under way",
+                needs="upload",
+            ),
+            facepass_restart,
+        ),
+        (
+            Fault(
+                "db-connections-killed",
+                f"pg_terminate_backend on every app connection, both databases, every "
+                f"{CONNECTION_KILLING_INTERVAL:g} s for {CONNECTION_KILLING_SECONDS:g} s",
+            ),
+            kill_connections,
+        ),
+        (Fault("redis-down", f"Redis stopped for {REDIS_DOWN_SECONDS:g} s"), redis_down),
+        (
+            Fault(
+                "worker-sigkill",
+                f"a gunicorn worker SIGKILLed {WORKER_KILLS} times, {WORKER_KILL_SPACING:g} s after each "
+                "replacement, each kill when a request is in flight",
+            ),
+            kill_workers,
+        ),
+        # Last: the proxy's circuit breaker stays open up to PIXORA_BREAKER_RESET_SECONDS after Pixora is back,
+        # which would otherwise be counted against the next fault.
+        (
+            Fault(
+                "upstream-hang-refuse",
+                f"Pixora API hangs {UPSTREAM_HANG_SECONDS:g} s, then refuses connections {UPSTREAM_REFUSE_SECONDS:g} s",
+                needs="services",
+            ),
+            upstream_hang_then_refuse,
+        ),
+    ]
