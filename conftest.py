@@ -17,7 +17,7 @@ from django.test.utils import setup_databases, teardown_databases
 from kombu.transport import memory
 
 from common.cache import local_clear
-from common.throttling import window_counts_clear
+from common.throttles import window_counts_clear
 from sso_app.throttles import sign_in_local_counts_clear
 from testing.images import image_bytes
 from testing.pixora import PixoraTestDatabase, PostgresPixora, SqlitePixora, use_pixora_database

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from common.throttling import ResilientScopedRateThrottle
+from common.throttles import ResilientScopedRateThrottle
 
 
 class PublicAPIView(APIView):

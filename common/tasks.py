@@ -7,7 +7,7 @@ from typing import Any
 
 from celery import Task
 
-from common.exceptions import TaskQueueUnavailable
+from common.errors import TaskQueueUnavailable
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Declared errors of face search, rendered by common.exceptions.api_exception_handler."""
+"""Declared errors of face search, rendered by common.errors.api_exception_handler."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from http import HTTPStatus
 
 from rest_framework.exceptions import APIException
 
-from common.exceptions import ServiceUnavailable, TaskQueueUnavailable
+from common.errors import ServiceUnavailable, TaskQueueUnavailable
 
 
 class ImageMissing(APIException):

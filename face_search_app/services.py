@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from common.exceptions import TaskQueueUnavailable
+from common.errors import TaskQueueUnavailable
 from common.tasks import task_publish
 from face_search_app.engine import DetectedFace, faces_detect
 from face_search_app.errors import (

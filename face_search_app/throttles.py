@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework.request import Request
 
-from common.throttling import ResilientScopedRateThrottle
+from common.throttles import ResilientScopedRateThrottle
 
 
 class FaceSearchUploadClientThrottle(ResilientScopedRateThrottle):

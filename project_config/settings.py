@@ -163,7 +163,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
-    "EXCEPTION_HANDLER": "common.exceptions.api_exception_handler",
+    "EXCEPTION_HANDLER": "common.errors.api_exception_handler",
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "common.negotiation.JSONFirstContentNegotiation",
     # Proxies in front of us that append to X-Forwarded-For (1 behind our nginx): the client address the login
     # throttles key on. Unset: the peer address, and X-Forwarded-For is ignored (a client could forge it).

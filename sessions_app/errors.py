@@ -1,4 +1,4 @@
-"""Declared errors of the session endpoints, rendered by common.exceptions.api_exception_handler."""
+"""Declared errors of the session endpoints, rendered by common.errors.api_exception_handler."""
 
 from __future__ import annotations
 

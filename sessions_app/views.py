@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from common.api import SessionsThrottledView
-from common.throttling import throttle_wait
+from common.throttles import throttle_wait
 from sessions_app.errors import InvalidSessionId
 from sessions_app.parsing import SESSION_ID_PARAMETER, session_id_from_path
 from sessions_app.selectors import SESSION_NOT_FOUND, session_validate, sessions_validate_many

@@ -8,7 +8,7 @@ import pytest
 import responses
 from rest_framework.test import APIClient
 
-from common.throttling import ResilientScopedRateThrottle
+from common.throttles import ResilientScopedRateThrottle
 
 pytestmark = pytest.mark.django_db(databases=["default", "pixora"])
 

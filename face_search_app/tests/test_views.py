@@ -7,7 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
-from common.throttling import ResilientScopedRateThrottle
+from common.throttles import ResilientScopedRateThrottle
 from face_search_app.models import FaceSearchRequest, IndexedPhoto, Selfie, SessionIndex
 from face_search_app.tests.conftest import DISABLED_ID, ENABLED_ID, UNKNOWN_ID
 from testing.images import image_bytes

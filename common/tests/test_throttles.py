@@ -10,7 +10,7 @@ from rest_framework.settings import api_settings
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
-from common.throttling import ResilientScopedRateThrottle, WindowCounts, sync_batch
+from common.throttles import ResilientScopedRateThrottle, WindowCounts, sync_batch
 
 
 class ThrottledView(APIView):
@@ -31,7 +31,7 @@ def test_client_ident_ignores_a_forged_forwarded_for_unless_proxies_are_configur
 def test_throttle_lets_requests_through_when_the_cache_is_down(monkeypatch, caplog):
     monkeypatch.setitem(ResilientScopedRateThrottle.THROTTLE_RATES, "sessions", "3/min")
     throttle = ResilientScopedRateThrottle()
-    with mock.patch("common.throttling.counter_add", side_effect=RedisConnectionError("refused")):
+    with mock.patch("common.throttles.counter_add", side_effect=RedisConnectionError("refused")):
         allowed = throttle.allow_request(forwarded_request("203.0.113.7"), ThrottledView())
 
     assert allowed is True
