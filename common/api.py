@@ -12,8 +12,8 @@ class PublicAPIView(APIView):
     """An endpoint anyone may call: no credentials are read and no permission is checked.
 
     DRF resolves `request.user` on every request even with no authentication classes, through an attribute
-    lookup that fails twice (3.8 % of the CPU of a validation, py-spy under `make bench` before the change). Here it
-    is left lazy, as DRF documents for perform_authentication; nothing on these endpoints asks for it.
+    lookup that fails twice. Here it is left lazy, as DRF documents for perform_authentication: nothing on these
+    endpoints asks for it.
     """
 
     authentication_classes = ()

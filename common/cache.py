@@ -111,9 +111,9 @@ def _clear_local_on_settings_change(*, setting: str, **kwargs: Any) -> None:
 class ReusedClientRedisCacheClient(RedisCacheClient):
     """Django's Redis client, keeping one redis.Redis per connection pool.
 
-    Django builds a new redis.Redis (and its table of response callbacks) for every operation; under load that was
-    a fifth of the CPU of a cached validation (py-spy under `make bench`, before the change). redis.Redis is thread-safe
-    and holds no state of its own beyond its pool, so one per pool is enough.
+    Django builds a new redis.Redis (and its table of response callbacks) for every operation, a cost paid again by
+    every request the cache answers. redis.Redis is thread-safe and holds no state of its own beyond its pool, so
+    one per pool is enough.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

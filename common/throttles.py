@@ -76,7 +76,7 @@ class ResilientScopedRateThrottle(ScopedRateThrottle):
     unpickles and pickles it on every request. One shared counter per client and window costs the same at any
     rate; a client can at most double the rate across a window boundary, enough to stop enumeration. Each
     process counts on its own between additions to the shared counter (WindowCounts): a round trip to Redis
-    on every request was half the CPU of a cached validation (py-spy under `make bench`, before the change).
+    on every request would cost a cached validation as much CPU as everything else it does.
 
     Open, not closed: the throttle only slows enumeration, and refusing every client while Redis is down
     would turn a cache outage into a full outage of the public API. The databases still bound the work.

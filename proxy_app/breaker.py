@@ -1,6 +1,6 @@
 """A circuit breaker that never holds its lock while the guarded call runs.
 
-pybreaker 1.4 holds one lock for the whole wrapped call (see ../shared/NOTES.md), which serialises hung calls
+pybreaker 1.4 holds one lock for the whole wrapped call, which serialises hung calls
 under gunicorn's threads; `circuitbreaker` 2.x lets every concurrent call through once the reset time has
 passed instead of a single trial. This one takes its lock only to read or change the state.
 """

@@ -41,8 +41,8 @@ def _session_by_id_sql(alias: str, vendor: str) -> str:
 def session_get(*, session_id: UUID) -> PhotoSession | None:
     """The Pixora session with this id, or None.
 
-    The same query as PhotoSession.objects.get(id=...), compiled once: compiling it was a third of the CPU of a
-    validation that misses the cache (py-spy under `make bench`, before the change).
+    The same query as PhotoSession.objects.get(id=...), compiled once: the ORM would compile the same SQL again
+    for every validation that misses the cache.
     """
     alias = router.db_for_read(PhotoSession)
     connection = connections[alias]
