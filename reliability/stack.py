@@ -24,7 +24,7 @@ from testing.nginx import nginx_server
 from testing.postgres import PostgresCluster, postgres_cluster_missing
 from testing.production import production_environment
 from testing.redis_server import RedisServer, redis_server_missing
-from testing.services import Gunicorn, gunicorn_process, manage
+from testing.services import ServerProcess, gunicorn_process, manage
 from testing.upstream import PixoraApiStub
 
 SESSIONS = 3000
@@ -43,7 +43,7 @@ class SoakStack:
     pixora_database: str
     redis: RedisServer
     upstream: PixoraApiStub
-    gunicorn: Gunicorn
+    gunicorn: ServerProcess
     enabled_ids: list[str] = field(default_factory=list)
     disabled_ids: list[str] = field(default_factory=list)
     token: str = ""

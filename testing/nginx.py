@@ -9,6 +9,7 @@ so any number can run beside each other and beside the machine's own nginx.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator, Sequence
@@ -16,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from testing.services import REPO_ROOT, free_port, service_missing, stop_process, wait_for_http
+from testing.services import REPO_ROOT, ServerProcess, free_port, server_process, service_missing
 
 NGINX_BINARY = "/usr/sbin/nginx"
 PRODUCTION_CONFIG = REPO_ROOT / "deploy" / "nginx" / "facepass.conf"
@@ -121,9 +122,8 @@ def nginx_server(
             trusted_proxies_file=trusted_proxies_file,
         )
     )
-    config = main_config(workdir, server_config)
-    with _nginx_running(config, workdir, f"http://127.0.0.1:{port}") as base_url:
-        yield base_url
+    with nginx_process(main_config(workdir, server_config), port=port) as nginx:
+        yield nginx.url
 
 
 @contextmanager
@@ -147,25 +147,26 @@ def load_balancer(*, backend_url: str, workdir: Path, scheme: str = "https") -> 
 }}
 """
     )
-    with _nginx_running(main_config(workdir, server_config), workdir, f"http://127.0.0.1:{port}") as base_url:
-        yield base_url
+    with nginx_process(main_config(workdir, server_config), port=port) as nginx:
+        yield nginx.url
 
 
 @contextmanager
-def _nginx_running(config: Path, workdir: Path, base_url: str) -> Iterator[str]:
-    with open(workdir / "stderr.log", "wb") as stderr:
-        process = subprocess.Popen(
-            [NGINX_BINARY, "-p", str(workdir), "-c", str(config), "-e", str(workdir / "error.log")],
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
-        try:
-            # Any answer will do (a 404 from /static/ included): nginx is up, whatever the backend is doing.
-            try:
-                wait_for_http(f"{base_url}/static/", timeout=15, process=process)
-            except (RuntimeError, TimeoutError) as exc:
-                logs = "".join(p.read_text() for p in (workdir / "stderr.log", workdir / "error.log") if p.exists())
-                raise RuntimeError(f"nginx did not start: {exc}\n{logs}") from exc
-            yield base_url
-        finally:
-            stop_process(process)
+def nginx_process(config: Path, *, port: int, ready_path: str = "/static/") -> Iterator[ServerProcess]:
+    """nginx in the foreground (a child we can stop) with this top-level config, whose directory is its prefix and
+    holds its logs; the config listens on 127.0.0.1:`port`. Any answer on `ready_path` means nginx is up."""
+    if reason := nginx_missing():
+        service_missing(reason)
+    workdir = config.parent
+    argv = [NGINX_BINARY, "-p", str(workdir), "-c", str(config), "-e", str(workdir / "error.log")]
+    with server_process(
+        argv,
+        env=os.environ,
+        log_path=workdir / "stderr.log",
+        port=port,
+        ready_path=ready_path,
+        timeout=15,
+        logs=[workdir / "error.log"],
+    ) as server:
+        yield server
+

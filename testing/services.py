@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,8 +113,8 @@ def base_environment(tmp_path: Path, **overrides: str) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class Gunicorn:
-    """A running gunicorn: its base URL and its master process."""
+class ServerProcess:
+    """A server running as our child: its base URL and its root process (a master, when it has workers)."""
 
     url: str
     process: subprocess.Popen
@@ -124,39 +124,63 @@ class Gunicorn:
         return int(self.url.rsplit(":", 1)[1])
 
     def worker_pids(self) -> list[int]:
-        """The master's children, the workers that serve requests."""
+        """The root process's children (gunicorn's or uvicorn's workers)."""
         pid = self.process.pid
         return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
+def log_tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
 @contextmanager
-def gunicorn_process(env: Mapping[str, str], *, log_path: Path, extra_args: tuple[str, ...] = ()) -> Iterator[Gunicorn]:
-    """FacePass under gunicorn with the repository's config on a free port, answering; stopped at the end."""
-    port = free_port()
+def server_process(
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    log_path: Path,
+    port: int,
+    ready_path: str,
+    timeout: float = 30.0,
+    logs: Sequence[Path] = (),
+) -> Iterator[ServerProcess]:
+    """`argv` as a child process serving on 127.0.0.1:`port`, once `ready_path` answers; stopped at the end.
+
+    Its output goes to `log_path`; if it doesn't start, the error quotes that and `logs`.
+    """
     base_url = f"http://127.0.0.1:{port}"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "project_config.wsgi",
-                "-c",
-                str(REPO_ROOT / "gunicorn.conf.py"),
-                "--bind",
-                f"127.0.0.1:{port}",
-                *extra_args,
-            ],
-            cwd=REPO_ROOT,
-            env=dict(env),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(list(argv), cwd=REPO_ROOT, env=dict(env), stdout=log, stderr=subprocess.STDOUT)
+    try:
         try:
-            wait_for_http(f"{base_url}/api/healthz/", process=process)
-            yield Gunicorn(base_url, process)
-        finally:
-            stop_process(process)
+            wait_for_http(f"{base_url}{ready_path}", timeout=timeout, process=process)
+        except (RuntimeError, TimeoutError) as exc:
+            quoted = "".join(f"\n{path}:\n{log_tail(path)}" for path in (log_path, *logs))
+            raise type(exc)(f"{exc}{quoted}") from exc
+        yield ServerProcess(base_url, process)
+    finally:
+        stop_process(process)
+
+
+@contextmanager
+def gunicorn_process(
+    env: Mapping[str, str],
+    *,
+    log_path: Path,
+    extra_args: tuple[str, ...] = (),
+    app: str = "project_config.wsgi",
+    ready_path: str = "/api/healthz/",
+    timeout: float = 30.0,
+) -> Iterator[ServerProcess]:
+    """`app` (FacePass unless told) under gunicorn with the repository's config on a free port, answering."""
+    port = free_port()
+    argv = [sys.executable, "-m", "gunicorn", app, "-c", str(REPO_ROOT / "gunicorn.conf.py")]
+    argv += ["--bind", f"127.0.0.1:{port}", *extra_args]
+    with server_process(argv, env=env, log_path=log_path, port=port, ready_path=ready_path, timeout=timeout) as server:
+        yield server
 
 
 @contextmanager
