@@ -152,6 +152,18 @@ def load_balancer(*, backend_url: str, workdir: Path, scheme: str = "https") -> 
 
 
 @contextmanager
+def nginx_serving(server_config: str, *, workdir: Path, port: int) -> Iterator[str]:
+    """nginx with a server block of the caller's (listening on 127.0.0.1:`port`); yields its base URL."""
+    if reason := nginx_missing():
+        service_missing(reason)
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = workdir / "server.conf"
+    path.write_text(server_config)
+    with _nginx_running(main_config(workdir, path), workdir, f"http://127.0.0.1:{port}") as base_url:
+        yield base_url
+
+
+@contextmanager
 def nginx_process(config: Path, *, port: int, ready_path: str = "/static/") -> Iterator[ServerProcess]:
     """nginx in the foreground (a child we can stop) with this top-level config, whose directory is its prefix and
     holds its logs; the config listens on 127.0.0.1:`port`. Any answer on `ready_path` means nginx is up."""
@@ -170,3 +182,9 @@ def nginx_process(config: Path, *, port: int, ready_path: str = "/static/") -> I
     ) as server:
         yield server
 
+
+@contextmanager
+def _nginx_running(config: Path, workdir: Path, base_url: str) -> Iterator[str]:
+    """nginx_process for callers that know the base URL; `workdir` is the config's directory."""
+    with nginx_process(config, port=urlsplit(base_url).port) as nginx:
+        yield nginx.url

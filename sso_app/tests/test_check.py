@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 from http import HTTPStatus
+from io import StringIO
 
 import pytest
 import responses
 import time_machine
+from django.contrib.auth.models import Permission
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from sso_app.models import SSOToken
@@ -117,3 +120,23 @@ def test_on_a_gateway_the_auth_service_answers_and_its_outage_is_a_503(api, sett
     assert allowed.status_code == HTTPStatus.OK
     assert allowed["X-Auth-User"] == "remote"
     assert down.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+
+
+def test_a_permission_created_for_an_outside_service_can_be_granted_and_required(api, make_user, login):
+    output = StringIO()
+    call_command("sso_permission_create", "wiki.edit_page", "Can edit wiki pages", stdout=output)
+    call_command("sso_permission_create", "wiki.edit_page", "Can edit wiki pages", stdout=output)
+    editor = make_user("editor")
+    editor.user_permissions.add(Permission.objects.get(content_type__app_label="wiki", codename="edit_page"))
+
+    response = api.get(CHECK, **bearer(login("editor")), **required("wiki.edit_page"))
+
+    assert output.getvalue().splitlines() == ["Created wiki.edit_page", "Already there: wiki.edit_page"]
+    assert response.status_code == HTTPStatus.OK
+
+
+@pytest.mark.parametrize("name", ["no_dot", "Wiki.Edit", "wiki.edit page", "wiki.", ".edit"])
+def test_a_malformed_permission_name_is_refused(name):
+    with pytest.raises(CommandError, match="app_label.codename"):
+        call_command("sso_permission_create", name, "x", stdout=StringIO())
+    assert not Permission.objects.filter(content_type__model="external").exists()
