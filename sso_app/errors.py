@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import status
 from rest_framework.exceptions import APIException, AuthenticationFailed
 
-from common.exceptions import ServiceUnavailable
+from common.errors import ServiceUnavailable
 
 INVALID_TOKEN = "Invalid or expired token"  # noqa: S105 (a message)
 INVALID_CREDENTIALS = "Invalid username or password"
