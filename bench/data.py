@@ -1,8 +1,11 @@
-"""The bench's own PostgreSQL databases: Pixora's photo_sessions with generated rows, and FacePass's own."""
+"""The bench's data: its own PostgreSQL databases (Pixora's photo_sessions with generated rows, FacePass's own) and
+the input files wrk and pgbench read."""
 
 from __future__ import annotations
 
 import hashlib
+import json
+import random
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +54,9 @@ def bench_session_id(n: int) -> str:
     return str(uuid.UUID(hashlib.md5(f"bench-{n}".encode(), usedforsecurity=False).hexdigest()))
 
 
+BATCH_SIZE = 100
+BATCH_BODIES = 200
+
 # Row 1 has FacePass enabled (every tenth row has it off): the id of the "hot" scenarios.
 HOT_SESSION_ID = bench_session_id(1)
 
@@ -94,3 +100,46 @@ def write_ids(path: Path, rows: int, *, enabled_only: bool = False) -> Path:
     numbers = (n for n in range(1, rows + 1) if not enabled_only or n % 10 != 0)
     path.write_text("".join(f"{bench_session_id(n)}\n" for n in numbers))
     return path
+
+
+@dataclass(frozen=True)
+class LoadInputs:
+    """The files wrk's Lua script and pgbench read, by the name scenarios give them (Scenario.ids)."""
+
+    random: Path
+    enabled: Path
+    hot: Path
+    pod: Path
+    batch: Path
+    pgbench_script: Path
+
+    def lines(self, kind: str) -> Path:
+        return {"hot": self.hot, "random": self.random, "enabled": self.enabled, "batch": self.batch, "pod": self.pod}[
+            kind
+        ]
+
+
+def load_inputs_write(directory: Path, rows: int, *, pod: str, seed: int = 9) -> LoadInputs:
+    """Every input file of a run on `rows` generated sessions, written into `directory`."""
+    rng = random.Random(seed)
+    hot = directory / "ids-hot.txt"
+    hot.write_text(HOT_SESSION_ID + "\n")
+    pod_file = directory / "ids-pod.txt"
+    pod_file.write_text(f"{pod}\n")
+    batch = directory / "batch-bodies.txt"
+    batch.write_text(
+        "".join(
+            json.dumps({"session_ids": [bench_session_id(rng.randint(1, rows)) for _ in range(BATCH_SIZE)]}) + "\n"
+            for _ in range(BATCH_BODIES)
+        )
+    )
+    script = directory / "pk-select.sql"
+    script.write_text(f"\\set n random(1, {rows})\n{PRIMARY_KEY_SELECT};\n")
+    return LoadInputs(
+        random=write_ids(directory / "ids-random.txt", rows),
+        enabled=write_ids(directory / "ids-enabled.txt", rows, enabled_only=True),
+        hot=hot,
+        pod=pod_file,
+        batch=batch,
+        pgbench_script=script,
+    )

@@ -1,4 +1,4 @@
-"""Servers the bench starts (each a child of this process), and what /proc says about them and the machine."""
+"""The servers the bench measures (started through testing/), and what /proc says about them and the machine."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import os
 import subprocess
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from testing.services import free_port, stop_process, wait_for_http
+from testing.services import ServerProcess
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
@@ -104,45 +104,27 @@ def machine_info() -> dict[str, object]:
     }
 
 
-@dataclass
+@dataclass(frozen=True)
 class Server:
-    """A server under test: a child process (and its workers) on a free loopback port."""
+    """A server under test, started through testing/ (testing/services.py): its root process and its workers."""
 
     name: str
-    argv: list[str]
+    running: ServerProcess
     env: Mapping[str, str]
-    log_path: Path
-    ready_path: str
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen | None = None
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.running.url
 
-    def start(self) -> Server:
-        argv = [arg.replace("{port}", str(self.port)) for arg in self.argv]
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                argv, cwd=REPO_ROOT, env=dict(self.env), stdout=log, stderr=subprocess.STDOUT
-            )
-        return self
+    @property
+    def port(self) -> int:
+        return self.running.port
 
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        assert self.process is not None
-        try:
-            wait_for_http(self.base_url + self.ready_path, timeout=timeout, process=self.process)
-        except (RuntimeError, TimeoutError) as exc:
-            raise RuntimeError(f"{self.name} did not start: {exc}\n{self.log_tail()}") from exc
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
+    @property
+    def process(self) -> subprocess.Popen:
+        return self.running.process
 
     def pids(self) -> list[int]:
-        assert self.process is not None
         return process_tree(self.process.pid)
 
     def worker_pids(self) -> list[int]:
@@ -150,10 +132,6 @@ class Server:
         tree = self.pids()
         workers = [pid for pid in tree[1:] if b"resource_tracker" not in _cmdline(pid)]
         return workers or tree
-
-    def stop(self) -> None:
-        if self.process is not None:
-            stop_process(self.process)
 
 
 def nginx_config(template: str, prefix: Path, **values: object) -> Path:
@@ -165,12 +143,3 @@ def nginx_config(template: str, prefix: Path, **values: object) -> Path:
     path = prefix / "nginx.conf"
     path.write_text(text)
     return path
-
-
-def nginx_server(name: str, template: str, root: Path, ready_path: str, nginx: str, **values: object) -> Server:
-    """nginx in the foreground (a child we can stop) with its own prefix directory and a free port."""
-    prefix = root / name
-    server = Server(name=name, argv=[], env=os.environ, log_path=root / f"{name}.log", ready_path=ready_path)
-    config = nginx_config(template, prefix, PORT=server.port, **values)
-    server.argv = [nginx, "-p", str(prefix), "-c", str(config), "-e", str(prefix / "error.log")]
-    return server
