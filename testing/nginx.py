@@ -159,8 +159,8 @@ def nginx_serving(server_config: str, *, workdir: Path, port: int) -> Iterator[s
     workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / "server.conf"
     path.write_text(server_config)
-    with _nginx_running(main_config(workdir, path), workdir, f"http://127.0.0.1:{port}") as base_url:
-        yield base_url
+    with nginx_process(main_config(workdir, path), port=port) as nginx:
+        yield nginx.url
 
 
 @contextmanager
@@ -181,10 +181,3 @@ def nginx_process(config: Path, *, port: int, ready_path: str = "/static/") -> I
         logs=[workdir / "error.log"],
     ) as server:
         yield server
-
-
-@contextmanager
-def _nginx_running(config: Path, workdir: Path, base_url: str) -> Iterator[str]:
-    """nginx_process for callers that know the base URL; `workdir` is the config's directory."""
-    with nginx_process(config, port=urlsplit(base_url).port) as nginx:
-        yield nginx.url
