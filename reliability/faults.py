@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import signal
@@ -111,8 +112,9 @@ def faults_for(stack: SoakStack, load: Load) -> list[tuple[Fault, Inject]]:
         stack.redis.start()
         fault.hit, fault.hit_count = f"{clients} client connections cut by the stop", clients
 
-    def workers_back(count: int) -> bool:
-        return len(stack.gunicorn.worker_pids()) >= count
+    def replaced(victim: int, count: int) -> bool:
+        workers = stack.gunicorn.worker_pids()
+        return victim not in workers and len(workers) >= count
 
     def kill_workers(fault: Fault) -> None:
         held = in_flight = 0
@@ -125,7 +127,7 @@ def faults_for(stack: SoakStack, load: Load) -> list[tuple[Fault, Inject]]:
             in_flight += load.in_flight
             os.kill(victim, signal.SIGKILL)
             fault.kills.append(load.now())
-            if not wait_for(lambda: victim not in stack.gunicorn.worker_pids() and workers_back(len(workers))):  # noqa: B023 (called at once)
+            if not wait_for(functools.partial(replaced, victim, len(workers))):
                 raise RuntimeError(f"gunicorn did not replace worker {victim} within 30 s")
             time.sleep(WORKER_KILL_SPACING)
         fault.hit = (
