@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "sessions_app",
     "proxy_app",
     "sso_app",
+    "request_log_app",
     "face_search_app",
 ]
 if CORS_MODE == "django":
@@ -61,7 +62,7 @@ MIDDLEWARE = [
     "common.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "common.middleware.RequestIdMiddleware",
-    "sso_app.request_log.RequestLogMiddleware",
+    "request_log_app.middleware.RequestLogMiddleware",
     "common.metrics.MetricsMiddleware",
     # Django's own (the deploy checks look for it by name); the user and message middleware below are for the
     # admin only: /api/ passes them by.

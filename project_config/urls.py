@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/v1/", include("sessions_app.urls")),
     path("api/v1/", include("proxy_app.urls")),
     path("api/v1/", include("sso_app.urls")),
+    path("api/v1/", include("request_log_app.urls")),
     path("api/v1/", include("face_search_app.urls")),
 ]
 

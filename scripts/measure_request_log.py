@@ -25,7 +25,8 @@ from django.http import HttpResponse  # noqa: E402
 from django.test import RequestFactory  # noqa: E402
 from django.urls import resolve  # noqa: E402
 
-from sso_app.request_log import BUFFER, RequestLogMiddleware  # noqa: E402
+from request_log_app.middleware import RequestLogMiddleware  # noqa: E402
+from request_log_app.writer import BUFFER  # noqa: E402
 
 PATH = "/api/v1/sessions/validate/11111111-1111-4111-8111-111111111111"
 

@@ -1,4 +1,4 @@
-"""Staff see tokens (and can revoke them), the audit trail and the request log, and manage service clients."""
+"""Staff see tokens (and can revoke them) and the audit trail, and manage service clients."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from common.admin import ReadOnlyAdmin
-from sso_app.models import AuditEvent, RequestLogEntry, ServiceClient, SSOToken
+from sso_app.models import AuditEvent, ServiceClient, SSOToken
 from sso_app.services import ClientCredentials, client_create, client_secret_rotate
 from sso_app.throttles import client_ip
 
@@ -39,17 +39,6 @@ class SSOTokenAdmin(ReadOnlyAdmin):
     def revoke(self, request: HttpRequest, queryset: QuerySet[SSOToken]) -> None:
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         self.message_user(request, f"{count} token(s) revoked.")
-
-
-@admin.register(RequestLogEntry)
-class RequestLogEntryAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "pod", "method", "path", "status", "duration_ms", "request_id"]
-    list_filter = ["pod", "url_name", "status"]
-    search_fields = ["request_id", "path"]
-    readonly_fields = [field.name for field in RequestLogEntry._meta.fields]
-    ordering = ["-created_at"]
-    show_full_result_count = False
-    actions = None
 
 
 @admin.register(ServiceClient)

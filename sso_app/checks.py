@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.conf import settings
 from django.core.checks import Error, Warning, register
-
-DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 
 
 @register()
@@ -25,13 +22,5 @@ def sso_settings_check(app_configs: Any = None, **kwargs: Any) -> list[Error | W
     if settings.AUTH_SERVICE_URL and not settings.AUTH_SERVICE_URL.startswith(("http://", "https://")):
         problems.append(
             Error("AUTH_SERVICE_URL must start with http:// or https://.", id="sso_app.E002"),
-        )
-    if not DNS_LABEL.fullmatch(settings.POD_NAME.lower()):
-        problems.append(
-            Warning(
-                f"POD_NAME {settings.POD_NAME!r} is not a DNS label: its request log can't be read at /api/v1/logs/.",
-                hint="Set POD_NAME to the pod's name (1-63 letters, digits or '-').",
-                id="sso_app.W001",
-            )
         )
     return problems

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from rest_framework import status
+from http import HTTPStatus
+
 from rest_framework.exceptions import APIException, AuthenticationFailed
 
 from common.errors import ServiceUnavailable
@@ -41,13 +42,13 @@ class InvalidClient(AuthenticationFailed):
 
 # Plain APIExceptions: DRF turns AuthenticationFailed into a 403 on views without an authentication class.
 class InvalidCredentials(APIException):
-    status_code = status.HTTP_401_UNAUTHORIZED
+    status_code = HTTPStatus.UNAUTHORIZED
     default_detail = INVALID_CREDENTIALS
     default_code = "invalid_credentials"
 
 
 class InvalidLoginCode(APIException):
-    status_code = status.HTTP_401_UNAUTHORIZED
+    status_code = HTTPStatus.UNAUTHORIZED
     default_detail = "Invalid or expired code"
     default_code = "invalid_code"
 
@@ -55,11 +56,3 @@ class InvalidLoginCode(APIException):
 class AuthServiceUnavailable(ServiceUnavailable):
     default_detail = "The authentication service is unavailable. Try again shortly."
     default_code = "auth_service_unavailable"
-
-
-class InvalidPodName(APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = (
-        "Invalid pod name: expected a DNS label (1-63 letters, digits or '-', not starting or ending with '-')."
-    )
-    default_code = "invalid_pod_name"

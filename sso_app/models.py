@@ -1,5 +1,5 @@
-"""SSO tokens, one-time sign-in codes, the services that may check tokens, the audit trail, and the per-pod
-request log (all in FacePass's own database)."""
+"""SSO tokens, one-time sign-in codes, the services that may check tokens, and the audit trail (all in FacePass's
+own database)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ class SSOToken(models.Model):
     class Meta:
         verbose_name = "SSO token"
         indexes = [models.Index(fields=["user", "revoked_at"], name="sso_token_user_revoked")]
+        # Granted through SSO, required by the request log's endpoint; "sso_app.read_logs" is the name tokens carry.
+        permissions = [("read_logs", "Can read the per-pod request log")]
 
     def __str__(self) -> str:
         return f"{self.user} token {self.digest[:8]}…"
@@ -99,25 +101,3 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username or '?'} {self.get_kind_display()}"
-
-
-class RequestLogEntry(models.Model):
-    """One proxied Pixora call or session validation, as served by one pod."""
-
-    pod = models.CharField(max_length=63)
-    created_at = models.DateTimeField(default=timezone.now)
-    method = models.CharField(max_length=16)
-    path = models.CharField(max_length=2048)
-    url_name = models.CharField(max_length=64)
-    status = models.PositiveSmallIntegerField()
-    duration_ms = models.FloatField()
-    request_id = models.CharField(max_length=128)
-
-    class Meta:
-        verbose_name = "request log entry"
-        verbose_name_plural = "request log"
-        indexes = [models.Index(fields=["pod", "-created_at"], name="sso_reqlog_pod_created")]
-        permissions = [("read_logs", "Can read the per-pod request log")]
-
-    def __str__(self) -> str:
-        return f"{self.pod} {self.method} {self.path} {self.status}"

@@ -79,22 +79,3 @@ class SessionSerializer(serializers.Serializer):
     last_used_at = serializers.DateTimeField(allow_null=True)
     ip = serializers.IPAddressField(allow_null=True)
     user_agent = serializers.CharField()
-
-
-class RequestLogEntrySerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    pod = serializers.CharField()
-    time = serializers.DateTimeField(source="created_at")
-    method = serializers.CharField()
-    path = serializers.CharField()
-    url_name = serializers.CharField()
-    status = serializers.IntegerField()
-    duration_ms = serializers.FloatField()
-    request_id = serializers.CharField()
-
-
-class RequestLogPageSerializer(serializers.Serializer):
-    status = serializers.CharField()
-    pod_name = serializers.CharField()
-    entries = RequestLogEntrySerializer(many=True)
-    next_before = serializers.DateTimeField(allow_null=True)

@@ -14,5 +14,4 @@ urlpatterns = [
     path("auth/logout", views.LogoutView.as_view(), name="sso-logout"),
     path("auth/logout-all", views.LogoutAllView.as_view(), name="sso-logout-all"),
     path("auth/session", views.SessionView.as_view(), name="sso-session"),
-    path("logs/<str:pod_name>", views.RequestLogView.as_view(), name="request-log"),
 ]

@@ -1,22 +1,15 @@
-"""SSO endpoints (sign-in, token checks for services and for nginx, discovery, sign-out) and the per-pod request
-log they guard."""
+"""SSO endpoints: sign-in, token checks for services and for nginx, discovery, sign-out."""
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import AuthenticationFailed, ValidationError
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.parsers import FormParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -30,14 +23,12 @@ from sso_app.authentication import (
     ClientCredentialsAuthentication,
     LocalSSOTokenAuthentication,
     ServiceKeyAuthentication,
-    SSOTokenAuthentication,
     bearer_token,
 )
-from sso_app.errors import INVALID_TOKEN, InvalidCredentials, InvalidLoginCode, InvalidPodName
+from sso_app.errors import INVALID_TOKEN, InvalidCredentials, InvalidLoginCode
 from sso_app.models import AuditEvent
-from sso_app.permissions import CanReadLogs, HoldsRequiredPermissions, IsServiceCaller
+from sso_app.permissions import HoldsRequiredPermissions, IsServiceCaller
 from sso_app.principal import SSOPrincipal
-from sso_app.selectors import request_log_page
 from sso_app.serializers import (
     AuthorizationServerMetadataSerializer,
     IntrospectionRequestSerializer,
@@ -46,8 +37,6 @@ from sso_app.serializers import (
     LoginCodeRequestSerializer,
     LoginRequestSerializer,
     LoginResponseSerializer,
-    RequestLogEntrySerializer,
-    RequestLogPageSerializer,
     SessionSerializer,
     TokenCheckSerializer,
     ValidationResponseSerializer,
@@ -67,11 +56,6 @@ from sso_app.throttles import LoginIPThrottle, LoginUsernameThrottle, client_ip
 
 MISSING_TOKEN = "Missing Authorization: Bearer <token>"  # noqa: S105 (a message)
 WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="facepass"'}
-# RFC 1123 label; compared lower-case, since DNS names are case-insensitive.
-DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
-LOG_PAGE_DEFAULT = 100
-LOG_PAGE_MAX = 1000
-LIMIT_PATTERN = re.compile(r"[0-9]{1,6}")
 # Longer than any token FacePass issues: not worth a lookup.
 INTROSPECT_TOKEN_MAX = 256
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
@@ -341,56 +325,3 @@ class SessionView(APIView):
                 }
             ).data
         )
-
-
-def limit_from_query(value: str | None) -> int:
-    if value is None:
-        return LOG_PAGE_DEFAULT
-    if not LIMIT_PATTERN.fullmatch(value) or not 1 <= int(value) <= LOG_PAGE_MAX:
-        raise ValidationError({"limit": [f"A whole number from 1 to {LOG_PAGE_MAX}."]})
-    return int(value)
-
-
-def before_from_query(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        before = parse_datetime(value)
-    except ValueError:
-        before = None
-    if before is None:
-        raise ValidationError({"before": ["An ISO 8601 timestamp such as 2026-01-31T12:00:00Z."]})
-    return before if timezone.is_aware(before) else before.replace(tzinfo=UTC)
-
-
-class RequestLogView(APIView):
-    authentication_classes = [SSOTokenAuthentication]
-    permission_classes = [CanReadLogs]
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("limit", int, description=f"Entries per page, 1 to {LOG_PAGE_MAX} (default 100)."),
-            OpenApiParameter("before", OpenApiTypes.DATETIME, description="Only entries older than this."),
-        ],
-        responses={
-            200: RequestLogPageSerializer,
-            400: OpenApiResponse(description="Pod name not a DNS label, or a bad limit or before."),
-            **TOKEN_ERRORS,
-            403: OpenApiResponse(description="The token's user lacks sso_app.read_logs."),
-            503: OpenApiResponse(description="The auth service or the database is unavailable."),
-        },
-    )
-    def get(self, request: Request, pod_name: str) -> Response:
-        pod = pod_name.lower()
-        if not DNS_LABEL.fullmatch(pod):
-            raise InvalidPodName()
-        limit = limit_from_query(request.query_params.get("limit"))
-        before = before_from_query(request.query_params.get("before"))
-        entries = list(request_log_page(pod=pod, limit=limit, before=before))
-        body: dict[str, Any] = {
-            "status": "success",
-            "pod_name": pod,
-            "entries": RequestLogEntrySerializer(entries, many=True).data,
-            "next_before": entries[-1].created_at if len(entries) == limit else None,
-        }
-        return Response(body)

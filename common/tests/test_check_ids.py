@@ -10,7 +10,7 @@ from pathlib import Path
 from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
-PACKAGES = ("common", "sessions_app", "proxy_app", "sso_app", "face_search_app", "project_config")
+PACKAGES = ("common", "sessions_app", "proxy_app", "sso_app", "request_log_app", "face_search_app", "project_config")
 LEVEL_LETTERS = {"Critical": "E", "Error": "E", "Warning": "W", "Info": "I", "Debug": "D"}
 
 

@@ -8,8 +8,8 @@ from celery import current_app
 from django.contrib.auth.models import Permission, User
 from rest_framework.test import APIClient
 
+from request_log_app.writer import BUFFER
 from sso_app.remote import VALIDATION_CACHE
-from sso_app.request_log import BUFFER
 
 SERVICE_KEY = "test-service-key-not-a-secret"
 PASSWORD = "correct horse battery staple"

@@ -5,7 +5,7 @@ from http import HTTPStatus
 import pytest
 from django.contrib.auth.models import Permission
 
-from sso_app.models import RequestLogEntry, SSOToken
+from sso_app.models import SSOToken
 
 pytestmark = pytest.mark.django_db
 
@@ -39,15 +39,6 @@ def test_staff_can_revoke_tokens(staff_client):
 
     record.refresh_from_db()
     assert record.revoked_at is not None
-
-
-def test_request_log_is_listed_read_only(staff_client):
-    RequestLogEntry.objects.create(
-        pod="pod-a", method="GET", path="/x", url_name="session-validate", status=200, duration_ms=1, request_id="r"
-    )
-
-    assert staff_client.get("/admin/sso_app/requestlogentry/").status_code == HTTPStatus.OK
-    assert staff_client.get("/admin/sso_app/requestlogentry/add/").status_code == HTTPStatus.FORBIDDEN
 
 
 def test_staff_who_may_only_view_tokens_can_not_revoke_them(client, make_user, login):

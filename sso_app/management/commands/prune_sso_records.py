@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sso_app.management.retention import RetentionCommand
+from common.retention import RetentionCommand
 from sso_app.services import sso_records_prune
 
 

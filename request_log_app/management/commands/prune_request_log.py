@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sso_app.management.retention import RetentionCommand
-from sso_app.models import RequestLogEntry
+from common.retention import RetentionCommand
+from request_log_app.models import RequestLogEntry
 
 
 class Command(RetentionCommand):

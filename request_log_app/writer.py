@@ -1,4 +1,4 @@
-"""The per-pod request log: a middleware appends to a bounded buffer; a daemon thread writes it in batches.
+"""The request log's writer: a bounded buffer the middleware appends to, written in batches by a daemon thread.
 
 A request never waits for the database and never fails because of the log: when the database is down a batch
 is retried on the next FLUSH_MAX_ATTEMPTS ticks, then dropped with an error in the log. When more than
@@ -13,23 +13,17 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
 
-from django.conf import settings
 from django.db import DatabaseError, close_old_connections
-from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 
-from sso_app.models import RequestLogEntry
+from request_log_app.models import RequestLogEntry
 
 logger = logging.getLogger(__name__)
 
-LOGGED_URL_NAMES = frozenset({"remote-services", "session-validate", "sessions-validate-many"})
 BUFFER_MAX_ENTRIES = 10_000
 FLUSH_INTERVAL_SECONDS = 1.0
 FLUSH_BATCH_SIZE = 500
 FLUSH_MAX_ATTEMPTS = 3
-PATH_MAX = 2048
 
 
 class RequestLogBuffer:
@@ -120,39 +114,3 @@ class RequestLogBuffer:
 
 
 BUFFER = RequestLogBuffer()
-
-
-def pod_name() -> str:
-    # DNS names are case-insensitive; the log keeps them lower-case so lookups can use the index.
-    return settings.POD_NAME.lower()[:63]
-
-
-class RequestLogMiddleware:
-    """Records the requests of LOGGED_URL_NAMES; the cost on the request is one object and one deque append."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-        self.pod = pod_name()
-        BUFFER.background = getattr(settings, "REQUEST_LOG_BACKGROUND_FLUSH", True)
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        started = time.perf_counter()
-        response = self.get_response(request)
-        try:
-            match = getattr(request, "resolver_match", None)
-            if match is not None and match.url_name in LOGGED_URL_NAMES:
-                BUFFER.append(
-                    RequestLogEntry(
-                        pod=self.pod,
-                        created_at=timezone.now(),
-                        method=request.method or "",
-                        path=request.path[:PATH_MAX],
-                        url_name=match.url_name,
-                        status=response.status_code,
-                        duration_ms=round((time.perf_counter() - started) * 1000, 3),
-                        request_id=getattr(request, "request_id", "")[:128],
-                    )
-                )
-        except Exception:  # recording must never fail the request it records
-            logger.exception("request log: could not record a request")
-        return response

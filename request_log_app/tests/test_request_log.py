@@ -13,10 +13,10 @@ from django.core.management import call_command
 from django.db import OperationalError
 from django.utils import timezone
 
+from request_log_app import writer
+from request_log_app.models import RequestLogEntry
+from request_log_app.writer import BUFFER, RequestLogBuffer
 from sessions_app.demo import DEMO_SESSIONS
-from sso_app import request_log
-from sso_app.models import RequestLogEntry
-from sso_app.request_log import BUFFER, RequestLogBuffer
 from sso_app.tests.conftest import bearer
 from testing.services import base_environment, manage
 
@@ -80,14 +80,14 @@ def test_a_failed_write_is_retried_then_dropped_without_raising(caplog):
     buffer.append(entry(request_id="kept"))
     failing = mock.patch.object(RequestLogEntry.objects, "bulk_create", side_effect=OperationalError("down"))
 
-    with failing, caplog.at_level(logging.WARNING, logger="facepass.request_log"):
+    with failing, caplog.at_level(logging.WARNING, logger="request_log_app.writer"):
         assert buffer.flush() == 0
     assert buffer.flush() == 1  # the database is back: the held batch is written
     assert RequestLogEntry.objects.get().request_id == "kept"
 
     buffer.append(entry(request_id="lost"))
-    with failing, caplog.at_level(logging.WARNING, logger="facepass.request_log"):
-        for _ in range(request_log.FLUSH_MAX_ATTEMPTS):
+    with failing, caplog.at_level(logging.WARNING, logger="request_log_app.writer"):
+        for _ in range(writer.FLUSH_MAX_ATTEMPTS):
             assert buffer.flush() == 0
     assert buffer.flush() == 0
     assert buffer.dropped == 1
@@ -161,6 +161,27 @@ def test_logs_page_with_limit_and_before(api, reader, login, log_rows):
     assert [item["request_id"] for item in second["entries"]] == ["a2", "a3"]
 
 
+def test_logs_page_by_time_and_id_so_entries_sharing_a_timestamp_are_neither_skipped_nor_repeated(api, reader, login):
+    same_time = timezone.now() - timedelta(minutes=1)
+    RequestLogEntry.objects.bulk_create(
+        [entry("pod-c", created_at=same_time, request_id=f"c{number}") for number in range(5)]
+        + [entry("pod-c", minutes_ago=2, request_id="older")]
+    )
+    headers = bearer(login("reader"))
+
+    seen: list[str] = []
+    query: dict[str, object] = {"limit": 2}
+    for _ in range(10):
+        page = api.get("/api/v1/logs/pod-c", query, **headers).json()
+        seen += [item["request_id"] for item in page["entries"]]
+        if page["next_before"] is None:
+            break
+        query = {"limit": 2, "before": page["next_before"], "before_id": page["next_before_id"]}
+
+    assert sorted(seen[:5]) == [f"c{number}" for number in range(5)]
+    assert seen[5:] == ["older"]
+
+
 def test_logs_pod_names_are_case_insensitive(api, reader, login, log_rows):
     body = api.get("/api/v1/logs/POD-A", **bearer(login("reader"))).json()
 
@@ -186,7 +207,20 @@ def test_logs_accept_dns_labels(api, reader, login, pod):
 
 @pytest.mark.parametrize(
     "query",
-    ["limit=0", "limit=1001", "limit=-1", "limit=abc", "limit=", "limit=1e3", "before=yesterday", "before=2026-13-01"],
+    [
+        "limit=0",
+        "limit=1001",
+        "limit=-1",
+        "limit=abc",
+        "limit=",
+        "limit=1e3",
+        "before=yesterday",
+        "before=2026-13-01",
+        "before=",
+        "before_id=5",
+        "before=2026-01-01T00:00:00Z&before_id=0",
+        "before=2026-01-01T00:00:00Z&before_id=x",
+    ],
 )
 def test_logs_refuse_bad_limit_or_before(api, reader, login, query):
     response = api.get(f"/api/v1/logs/pod-a?{query}", **bearer(login("reader")))
@@ -237,8 +271,9 @@ def test_proxied_pixora_calls_are_recorded_even_when_they_fail(api, settings):
 WRITE_THEN_EXIT = """
 from django.core.management import call_command
 call_command("migrate", verbosity=0)
-from sso_app.request_log import BUFFER
-from sso_app.models import RequestLogEntry
+from request_log_app.writer import BUFFER
+from request_log_app.models import RequestLogEntry
+from request_log_app.writer import BUFFER, RequestLogBuffer
 for number in range(3):
     BUFFER.append(RequestLogEntry(pod="p", method="GET", path="/", url_name="x", status=200, duration_ms=1,
                                   request_id=str(number)))
@@ -249,5 +284,5 @@ def test_entries_waiting_at_process_exit_are_written(tmp_path):
     manage("shell", "-c", WRITE_THEN_EXIT, env=base_environment(tmp_path))
 
     with closing(sqlite3.connect(tmp_path / "facepass.sqlite3")) as database:
-        (count,) = database.execute("SELECT count(*) FROM sso_app_requestlogentry").fetchone()
+        (count,) = database.execute("SELECT count(*) FROM request_log_app_requestlogentry").fetchone()
     assert count == 3
