@@ -7,4 +7,5 @@ from sso_app.tests.conftest import (  # noqa: F401 (fixtures)
     login,
     make_user,
     reader,
+    staff_client,
 )

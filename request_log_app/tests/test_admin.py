@@ -9,15 +9,6 @@ from request_log_app.models import RequestLogEntry
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_client(client, make_user):
-    admin = make_user("admin")
-    admin.is_staff = admin.is_superuser = True
-    admin.save()
-    client.force_login(admin)
-    return client
-
-
 def test_request_log_is_listed_read_only(staff_client):
     RequestLogEntry.objects.create(
         pod="pod-a", method="GET", path="/x", url_name="session-validate", status=200, duration_ms=1, request_id="r"

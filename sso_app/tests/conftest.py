@@ -64,6 +64,16 @@ def reader(make_user) -> User:
 
 
 @pytest.fixture
+def staff_client(client, make_user):
+    """The test client, signed in to the admin as a superuser."""
+    admin = make_user("admin")
+    admin.is_staff = admin.is_superuser = True
+    admin.save()
+    client.force_login(admin)
+    return client
+
+
+@pytest.fixture
 def login(api) -> Callable[[str], str]:
     def sign_in(username: str, password: str = PASSWORD) -> str:
         response = api.post("/api/v1/auth/login", {"username": username, "password": password}, format="json")

@@ -124,15 +124,6 @@ def test_the_rotate_command_refuses_an_unknown_client_and_a_negative_overlap():
         call_command("sso_client_rotate", "known", "--overlap-hours", "-1", stdout=StringIO())
 
 
-@pytest.fixture
-def staff_client(client, make_user):
-    admin = make_user("admin")
-    admin.is_staff = admin.is_superuser = True
-    admin.save()
-    client.force_login(admin)
-    return client
-
-
 def test_the_admin_creates_a_client_and_shows_its_secret_once(staff_client):
     response = staff_client.post("/admin/sso_app/serviceclient/add/", {"name": "jenkins"})
 
