@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import pickle
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.core.cache import cache, caches
@@ -12,6 +13,7 @@ from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from redis import ConnectionPool, Redis
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -116,11 +118,15 @@ class ReusedClientRedisCacheClient(RedisCacheClient):
     one per pool is enough.
     """
 
+    # Django's own members, which django-stubs leaves out.
+    _client: type[Redis]
+    _get_connection_pool: Callable[[bool], ConnectionPool]
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._clients: dict[int, Any] = {}
+        self._clients: dict[int, Redis] = {}
 
-    def get_client(self, key: str | None = None, *, write: bool = False) -> Any:
+    def get_client(self, key: str | bytes | memoryview | None = None, *, write: bool = False) -> Redis:
         pool = self._get_connection_pool(write)
         client = self._clients.get(id(pool))
         if client is None:
@@ -143,6 +149,7 @@ class RedisCache(DjangoRedisCache):
         """
         key = self.make_and_validate_key(key)
         client = self._cache.get_client(key, write=True)
+        total: int
         with client.pipeline(transaction=False) as pipeline:
             pipeline.set(key, 0, ex=max(1, int(timeout)), nx=True)
             pipeline.incrby(key, amount)

@@ -11,7 +11,7 @@ import threading
 import time
 from http.cookiejar import DefaultCookiePolicy
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -42,7 +42,7 @@ class ConnectionRetry(Retry):
         error: Exception | None = None,
         _pool: ConnectionPool | None = None,
         _stacktrace: TracebackType | None = None,
-    ) -> Retry:
+    ) -> Self:
         if isinstance(error, ReadTimeoutError):
             raise error.with_traceback(_stacktrace)
         return super().increment(method, url, response, error, _pool, _stacktrace)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import cache
 
 import csp.constants
@@ -15,7 +15,8 @@ from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.messages.middleware import MessageMiddleware
 from django.core.signals import setting_changed
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.utils.deprecation import MiddlewareMixin
 
 REQUEST_ID_HEADER = "X-Request-ID"
 REQUEST_ID_META_KEY = "HTTP_X_REQUEST_ID"
@@ -32,14 +33,20 @@ def request_id_for(request: HttpRequest) -> str:
     return incoming if REQUEST_ID_PATTERN.fullmatch(incoming) else f"{random.getrandbits(128):032x}"
 
 
+def request_id_of(request: HttpRequest) -> str:
+    """The id RequestIdMiddleware gave this request (a DRF Request reads it from Django's)."""
+    request_id: str = request.request_id  # type: ignore[attr-defined]  # set by RequestIdMiddleware
+    return request_id
+
+
 class RequestIdMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.request_id = request_id_for(request)
+        request.request_id = request_id = request_id_for(request)  # type: ignore[attr-defined]  # read by request_id_of()
         response = self.get_response(request)
-        response[REQUEST_ID_HEADER] = request.request_id
+        response[REQUEST_ID_HEADER] = request_id
         return response
 
 
@@ -67,7 +74,7 @@ class CSPMiddleware(csp.middleware.CSPMiddleware):
     decorator, report-only or excluded prefixes, DEBUG's exemptions) goes through django-csp's own code.
     """
 
-    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
         policy = settings.CONTENT_SECURITY_POLICY or {}
         if (
             settings.DEBUG
@@ -80,21 +87,23 @@ class CSPMiddleware(csp.middleware.CSPMiddleware):
         if csp.constants.HEADER not in response:
             response[csp.constants.HEADER] = plain_csp_policy()
         # As django-csp does: a nonce asked for after the header is written is an error, not a silent gap.
-        request.csp_nonce = csp.middleware.CheckableLazyObject(self._csp_nonce_post_response)
+        request.csp_nonce = csp.middleware.CheckableLazyObject(  # type: ignore[attr-defined]  # django-csp's own attribute
+            self._csp_nonce_post_response
+        )
         return response
 
 
 API_PATH_PREFIX = "/api/"
 
 
-class OutsideApiMixin:
+class OutsideApiMixin(MiddlewareMixin):
     """Runs a middleware for the site (the admin) and lets requests under /api/ pass by it.
 
     The JSON API authenticates with tokens, never with Django's session: on it the user and message middleware
     would only add work to every request (a lazy user, a message storage set up and read back).
     """
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
         if request.path_info.startswith(API_PATH_PREFIX):
             return self.get_response(request)
         return super().__call__(request)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -21,10 +22,11 @@ class JSONFirstContentNegotiation(DefaultContentNegotiation):
     """
 
     def select_renderer(
-        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str] | Any:
         if (
-            renderers
+            isinstance(renderers, list)  # as APIView passes them
+            and renderers
             and renderers[0].media_type == JSON
             and not format_suffix
             and request.META.get("HTTP_ACCEPT", "*/*") in PLAIN_JSON_ACCEPTS

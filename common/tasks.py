@@ -12,7 +12,7 @@ from common.errors import TaskQueueUnavailable
 logger = logging.getLogger(__name__)
 
 
-def task_publish(task: Task, *args: Any) -> None:
+def task_publish(task: Task[..., Any], *args: Any) -> None:
     """Queue the task, or raise TaskQueueUnavailable: accepted work is never silently lost."""
     try:
         task.delay(*args)

@@ -90,7 +90,8 @@ class ResilientScopedRateThrottle(ScopedRateThrottle):
     def get_ident(self, request: Request) -> str:
         # With NUM_PROXIES unset DRF keys on the whole X-Forwarded-For, which a client could vary at will.
         if api_settings.NUM_PROXIES is None:
-            return request.META.get("REMOTE_ADDR", "")
+            remote_addr: str = request.META.get("REMOTE_ADDR", "")
+            return remote_addr
         return super().get_ident(request)
 
     def allow_request(self, request: Request, view: APIView) -> bool:
@@ -98,19 +99,22 @@ class ResilientScopedRateThrottle(ScopedRateThrottle):
         if not self.scope:
             return True
         self.rate = self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)
+        num_requests, duration = self.parse_rate(self.rate)
+        self.num_requests, self.duration = num_requests, duration
+        if num_requests is None or duration is None:
+            return True  # a scope whose rate is None is not throttled, as in DRF
         now = self.timer()
-        window = int(now // self.duration)
+        window = int(now // duration)
         key = self.cache_format % {"scope": self.scope, "ident": f"{self.get_ident(request)}:{window}"}
         counts = _window_counts.get(self.scope) or _window_counts.setdefault(self.scope, WindowCounts())
         cost = view.throttle_cost(request) if hasattr(view, "throttle_cost") else 1
         try:
-            count = counts.count(key, window=window, limit=self.num_requests, timeout=self.duration + 1, cost=cost)
+            count = counts.count(key, window=window, limit=num_requests, timeout=duration + 1, cost=cost)
         except CACHE_ERRORS as exc:
             logger.warning("throttle skipped, cache unavailable: %s", exc)
             return True
-        self.wait_seconds = (window + 1) * self.duration - now
-        return count <= self.num_requests
+        self.wait_seconds = (window + 1) * duration - now
+        return count <= num_requests
 
 
 def throttle_wait(request: HttpRequest, *, scope: str) -> float | None:

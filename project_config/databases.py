@@ -14,7 +14,7 @@ POSTGRES_ENGINES = {"django.db.backends.postgresql", "django.db.backends.postgre
 
 def read_only_database(url: str, *, conn_max_age: int = 60, statement_timeout_ms: int = 5000) -> dict[str, Any]:
     """Django settings for a database URL, opened so that the connection itself refuses writes."""
-    config = environ.Env.db_url_config(url)
+    config: dict[str, Any] = environ.Env.db_url_config(url)
     engine = config["ENGINE"]
     if engine == SQLITE_ENGINE:
         # mode=ro makes SQLite itself refuse every write; the file must exist.
@@ -35,7 +35,7 @@ def read_only_database(url: str, *, conn_max_age: int = 60, statement_timeout_ms
 
 def app_database(url: str, *, conn_max_age: int = 60) -> dict[str, Any]:
     """Django settings for FacePass's own, writable database."""
-    config = environ.Env.db_url_config(url)
+    config: dict[str, Any] = environ.Env.db_url_config(url)
     if config["ENGINE"] in POSTGRES_ENGINES:
         config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
     elif config["ENGINE"] == SQLITE_ENGINE:

@@ -7,11 +7,15 @@ import socket
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import django_stubs_ext
 import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from project_config.databases import app_database, read_only_database
+
+# Django's generic classes (ModelAdmin[Model] and the like) made subscriptable at run time, as their stubs are.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VERSION = "1.0.0"

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from common import cache as cache_module
-from common.cache import LOCAL_CACHE_MAX_ENTRIES, cache_get, cache_set, counter_add, local_get, local_set
+from common.cache import LOCAL_CACHE_MAX_ENTRIES, RedisCache, cache_get, cache_set, counter_add, local_get, local_set
 from sessions_app.demo import DEMO_SESSIONS
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(databases=["default", "pixora"])]
@@ -30,7 +30,9 @@ def test_validation_is_cached_in_redis(real_redis, settings):
 
     assert body["valid"] is True
     assert len(queries) == 0
-    assert cache_get(f"session-validation:v1:{SESSION_ID}")["valid"] is True
+    cached = cache_get(f"session-validation:v1:{SESSION_ID}")
+    assert cached is not None
+    assert cached["valid"] is True
 
 
 def test_redis_down_is_skipped_and_requests_are_served_from_the_database(redis_down, settings):
@@ -48,6 +50,7 @@ def test_redis_down_is_skipped_and_requests_are_served_from_the_database(redis_d
 
 def test_redis_cache_keeps_one_client_per_pool(real_redis):
     backend = caches["default"]
+    assert isinstance(backend, RedisCache)
     backend.set("reused", {"n": 1}, 10)
 
     first, second = backend._cache.get_client(), backend._cache.get_client(write=True)
@@ -61,6 +64,7 @@ def test_redis_cache_keeps_one_client_per_pool(real_redis):
 
 def test_redis_counter_starts_with_its_expiry_and_adds_in_one_round_trip(real_redis):
     backend = caches["default"]
+    assert isinstance(backend, RedisCache)
     client = backend._cache.get_client(write=True)
     key = backend.make_and_validate_key("counter")
     sent = []
@@ -110,6 +114,7 @@ def test_process_memory_expires_and_hands_out_copies():
     local_set("k", {"nested": [1]}, 0.05)
 
     first = local_get("k")
+    assert first is not None
     first["nested"].append(2)
 
     assert local_get("k") == {"nested": [1]}

@@ -25,9 +25,13 @@ def check_messages() -> list[tuple[str, str, str]]:
                 if not isinstance(node, ast.Call):
                     continue
                 level = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
-                ids = [kw.value for kw in node.keywords if kw.arg == "id" and isinstance(kw.value, ast.Constant)]
+                ids = [
+                    kw.value.value
+                    for kw in node.keywords
+                    if kw.arg == "id" and isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str)
+                ]
                 if level in LEVEL_LETTERS and ids:
-                    found.append((ids[0].value, level, f"{path.relative_to(ROOT)}:{node.lineno}"))
+                    found.append((ids[0], level, f"{path.relative_to(ROOT)}:{node.lineno}"))
     return found
 
 

@@ -8,6 +8,8 @@ import time
 import pytest
 import requests
 import responses
+from urllib3.connection import HTTPConnection
+from urllib3.connectionpool import HTTPConnectionPool
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError, ReadTimeoutError
 
 from common import http
@@ -61,7 +63,7 @@ def test_environment_proxies_are_ignored(monkeypatch):
 
 
 def test_a_refused_connection_is_retried_once():
-    refused = NewConnectionError(None, "refused")
+    refused = NewConnectionError(HTTPConnection("127.0.0.1"), "refused")
     once = CONNECT_RETRY_ONCE.increment("GET", "/", error=refused)
 
     with pytest.raises(MaxRetryError):
@@ -78,7 +80,9 @@ def test_a_reset_connection_is_retried_once():
 
 def test_a_read_timeout_is_never_retried():
     with pytest.raises(ReadTimeoutError):
-        CONNECT_RETRY_ONCE.increment("GET", "/", error=ReadTimeoutError(None, "/", "read timed out"))
+        CONNECT_RETRY_ONCE.increment(
+            "GET", "/", error=ReadTimeoutError(HTTPConnectionPool("127.0.0.1"), "/", "read timed out")
+        )
 
 
 def test_a_forked_child_starts_without_the_parents_sessions():

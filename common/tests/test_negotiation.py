@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 from django.http import Http404
 from rest_framework.exceptions import NotAcceptable
-from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer, TemplateHTMLRenderer
+from rest_framework.negotiation import BaseContentNegotiation, DefaultContentNegotiation
+from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer, TemplateHTMLRenderer
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
@@ -29,9 +31,11 @@ ACCEPTS = [
 ]
 
 
-def answer(negotiation, renderers, accept, query=""):
+def answer(
+    negotiation: BaseContentNegotiation, renderers: Sequence[BaseRenderer], accept: str | None, query: str = ""
+) -> str | tuple[str, str]:
     headers = {} if accept is None else {"HTTP_ACCEPT": accept}
-    request = Request(APIRequestFactory().get(f"/api/v1/x{query}", **headers))
+    request = Request(APIRequestFactory().get(f"/api/v1/x{query}", None, **headers))
     try:
         renderer, media_type = negotiation.select_renderer(request, renderers)
     except NotAcceptable:
