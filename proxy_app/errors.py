@@ -12,7 +12,7 @@ class PixoraError(APIException):
     """`{"detail": {"error": ..., "message": ..., ...}}`; the upstream's own body is never shown."""
 
     error = "Bad gateway"
-    status_code = HTTPStatus.BAD_GATEWAY
+    status_code: int = HTTPStatus.BAD_GATEWAY
     default_code = "bad_gateway"
     outcome = "bad_gateway"
     # Failures that say Pixora itself is in trouble, counted by the circuit breaker.

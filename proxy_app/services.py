@@ -90,9 +90,11 @@ def services_fetch(*, session_id: UUID, request_id: str, accept_language: str | 
     language = accept_language_normalize(accept_language)
     ttl = settings.PIXORA_SERVICES_CACHE_TTL
     key = services_cache_key(session_id, language)
-    if ttl > 0 and (cached := cache_get(key)) is not None:
-        _outcome_counter("cache_hit").inc()
-        return cached
+    if ttl > 0:
+        cached: bytes | None = cache_get(key)
+        if cached is not None:
+            _outcome_counter("cache_hit").inc()
+            return cached
     path = UPSTREAM_PATH.format(session_id=session_id)
     # The client's own header goes to Pixora (q-values and all) when it names a language; the key is its gist.
     forwarded = accept_language if language else None

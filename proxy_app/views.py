@@ -10,6 +10,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 
 from common.api import SessionsThrottledView
+from common.middleware import request_id_of
 from proxy_app.services import services_fetch
 from sessions_app.parsing import session_id_from_path
 from sessions_app.services import session_require_facepass
@@ -44,7 +45,7 @@ class RemoteServicesView(SessionsThrottledView):
         session_require_facepass(session_id=parsed_id)
         body = services_fetch(
             session_id=parsed_id,
-            request_id=request.request_id,
+            request_id=request_id_of(request),
             accept_language=request.headers.get("Accept-Language"),
         )
         # Pixora's bytes as they came (already checked to be JSON): same keys, values and Unicode.

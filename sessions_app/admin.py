@@ -23,7 +23,7 @@ class StatusFilter(admin.SimpleListFilter):
     title = "status"
     parameter_name = "status"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[PhotoSession]) -> list[tuple[str, str]]:
         values = (
             model_admin.get_queryset(request)
             .annotate(status_text=Cast("status", TextField()))
@@ -40,7 +40,7 @@ class StatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(PhotoSession)
-class PhotoSessionAdmin(ReadOnlyAdmin):
+class PhotoSessionAdmin(ReadOnlyAdmin[PhotoSession]):
     list_display = ["name", "status", "facepass_enabled", "studio_id", "created_at"]
     list_filter = [StatusFilter, "facepass_enabled"]
     search_fields = ["name"]

@@ -32,6 +32,7 @@ def validation_cache_key(session_id: UUID) -> str:
 def _session_by_id_sql(alias: str, vendor: str) -> str:
     """The SQL PhotoSession.objects.get(id=...) runs on this database, compiled by the ORM once, not per call."""
     queryset = PhotoSession.objects.using(alias).filter(id=UUID(int=0)).order_by()[:MAX_GET_RESULTS]
+    sql: str
     sql, params = queryset.query.get_compiler(using=alias).as_sql()
     if len(params) != 1:
         raise AssertionError(f"expected one parameter, the id, in {sql}")
@@ -86,11 +87,13 @@ def session_validate(*, session_id: UUID) -> Validation:
     local_ttl = min(ttl, settings.SESSION_LOCAL_CACHE_TTL)
     key = validation_cache_key(session_id)
     if ttl > 0:
-        if local_ttl > 0 and (cached := local_get(key)) is not None:
-            return cached
-        if (cached := cache_get(key)) is not None:
-            local_set(key, cached, local_ttl)
-            return cached
+        local: Validation | None = local_get(key) if local_ttl > 0 else None
+        if local is not None:
+            return local
+        shared: Validation | None = cache_get(key)
+        if shared is not None:
+            local_set(key, shared, local_ttl)
+            return shared
     validation = validation_of(session_get(session_id=session_id))
     cache_set(key, validation, ttl)
     local_set(key, validation, local_ttl)

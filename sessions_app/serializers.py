@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from rest_framework import serializers
 
 from sessions_app.models import PhotoSession
@@ -8,7 +10,7 @@ from sessions_app.parsing import SESSION_ID_PATTERN
 MAX_BATCH_SIZE = 100
 
 
-class PhotoSessionSerializer(serializers.ModelSerializer):
+class PhotoSessionSerializer(serializers.ModelSerializer[PhotoSession]):
     class Meta:
         model = PhotoSession
         fields = [
@@ -28,19 +30,19 @@ class PhotoSessionSerializer(serializers.ModelSerializer):
         ]
 
 
-class ValidationSerializer(serializers.Serializer):
+class ValidationSerializer(serializers.Serializer[Mapping[str, object]]):
     valid = serializers.BooleanField()
     session = PhotoSessionSerializer(allow_null=True)
     error = serializers.CharField(allow_null=True)
 
 
-class FacePassStatusSerializer(serializers.Serializer):
+class FacePassStatusSerializer(serializers.Serializer[Mapping[str, object]]):
     session_id = serializers.UUIDField()
     facepass_enabled = serializers.BooleanField()
     status = serializers.CharField()
 
 
-class BatchValidateRequestSerializer(serializers.Serializer):
+class BatchValidateRequestSerializer(serializers.Serializer[Mapping[str, object]]):
     session_ids = serializers.ListField(
         child=serializers.RegexField(f"^{SESSION_ID_PATTERN}$", error_messages={"invalid": "Must be a UUID."}),
         min_length=1,
@@ -53,10 +55,10 @@ class BatchValidateRequestSerializer(serializers.Serializer):
     )
 
 
-class BatchResultSerializer(serializers.Serializer):
+class BatchResultSerializer(serializers.Serializer[Mapping[str, object]]):
     valid = serializers.BooleanField()
     error = serializers.CharField(allow_null=True)
 
 
-class BatchValidateResponseSerializer(serializers.Serializer):
+class BatchValidateResponseSerializer(serializers.Serializer[Mapping[str, object]]):
     results = serializers.DictField(child=BatchResultSerializer())

@@ -26,7 +26,7 @@ def breaker(clock) -> CircuitBreaker:
 def test_opens_after_threshold_consecutive_failures(breaker):
     for _ in range(2):
         breaker.record_failure()
-    assert breaker.state is BreakerState.CLOSED and breaker.allow()
+    assert (breaker.state, breaker.allow()) == (BreakerState.CLOSED, True)
 
     breaker.record_failure()
 

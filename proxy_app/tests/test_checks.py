@@ -5,7 +5,7 @@ import pytest
 from proxy_app.checks import pixora_settings_check
 
 
-def error_ids() -> list[str]:
+def error_ids() -> list[str | None]:
     return [error.id for error in pixora_settings_check()]
 
 

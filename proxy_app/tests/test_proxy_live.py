@@ -5,13 +5,18 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 import pytest
+from rest_framework.test import APIClient
 
 from proxy_app.services import pixora_breaker, pixora_bulkhead, services_fetch
 from testing.services import free_port
 from testing.upstream import services_payload
+
+if TYPE_CHECKING:
+    from rest_framework.response import _MonkeyPatchedResponse
 
 pytestmark = pytest.mark.django_db(databases=["default", "pixora"])
 
@@ -19,9 +24,9 @@ SESSION_ID = "11111111-1111-4111-8111-111111111111"
 URL = f"/api/v1/remote-services/{SESSION_ID}"
 
 
-def timed_get(api, url=URL, **headers):
+def timed_get(api: APIClient, url: str = URL) -> tuple[_MonkeyPatchedResponse, float]:
     started = time.monotonic()
-    response = api.get(url, **headers)
+    response = api.get(url)
     return response, time.monotonic() - started
 
 

@@ -229,14 +229,14 @@ def test_one_structured_log_line_per_call(api, caplog):
 
 
 def latency_count() -> float:
-    return next(s.value for s in PROXY_LATENCY.collect()[0].samples if s.name.endswith("_count"))
+    return next(s.value for s in list(PROXY_LATENCY.collect())[0].samples if s.name.endswith("_count"))
 
 
 def outcome_count(outcome: str) -> float:
     return next(
         (
             s.value
-            for s in PROXY_CALLS.collect()[0].samples
+            for s in list(PROXY_CALLS.collect())[0].samples
             if s.name.endswith("_total") and s.labels == {"outcome": outcome}
         ),
         0.0,

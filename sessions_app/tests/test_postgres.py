@@ -183,5 +183,6 @@ def test_session_get_on_postgres_is_the_orm_query_and_row(pixora_on_postgres, un
         session = session_get(session_id=row["id"])
 
     assert [q["sql"] for q in queries] == [q["sql"] for q in orm_queries]
+    assert session is not None
     assert session_data(session) == session_data(expected)
     assert session_get(session_id=uuid.uuid4()) is None
