@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import functools
 import os
-import random
 import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reliability.load import Load
+from reliability.load import HELD_SERVICES, Load
 from reliability.stack import FACEPASS_DATABASE, SoakStack
+from testing.upstream import RecordedRequest
 
 PIXORA_DOWN_SECONDS = 10.0
 FACEPASS_DOWN_SECONDS = 5.0
@@ -22,8 +22,8 @@ CONNECTION_KILLING_INTERVAL = 0.5
 REDIS_DOWN_SECONDS = 10.0
 WORKER_KILLS = 4
 WORKER_KILL_SPACING = 1.5
-# How long a kill waits for a request to be in flight, so that it can land on one.
-IN_FLIGHT_WAIT = 2.0
+# How long a kill waits for its held call to reach the Pixora stand-in.
+HELD_CALL_WAIT = 10.0
 UPSTREAM_HANG_SECONDS = 20.0
 UPSTREAM_REFUSE_SECONDS = 10.0
 
@@ -43,6 +43,8 @@ class Fault:
     hit_count: int = 0
     # Moments a worker was SIGKILLed: a request in flight then may be lost, and is counted as explained.
     kills: list[float] = field(default_factory=list)
+    # The kind of request the fault sends itself and knows it cut mid-answer: each must come back as lost.
+    probe: str = ""
 
 
 Inject = Callable[[Fault], None]
@@ -57,8 +59,9 @@ def wait_for(predicate: Callable[[], bool], *, timeout: float = 30.0, interval: 
     return predicate()
 
 
-def connections_held(pid: int, port: int) -> int:
-    """Established TCP connections this process holds on its listening port (nginx's, kept alive or busy)."""
+def established_connections(pid: int, *, local_port: int) -> int:
+    """Established TCP connections this process holds with this local port: on a server's listening port, the
+    clients it serves (kept alive or busy); on a client's ephemeral port, that one outgoing connection."""
     inodes = set()
     for fd in Path(f"/proc/{pid}/fd").iterdir():
         try:
@@ -71,8 +74,8 @@ def connections_held(pid: int, port: int) -> int:
     for table in ("tcp", "tcp6"):
         for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
             fields = line.split()
-            local_port = int(fields[1].rsplit(":", 1)[1], 16)
-            if fields[3] == "01" and local_port == port and fields[9] in inodes:  # 01: ESTABLISHED
+            port = int(fields[1].rsplit(":", 1)[1], 16)
+            if fields[3] == "01" and port == local_port and fields[9] in inodes:  # 01: ESTABLISHED
                 held += 1
     return held
 
@@ -116,23 +119,35 @@ def faults_for(stack: SoakStack, load: Load) -> list[tuple[Fault, Inject]]:
         workers = stack.gunicorn.worker_pids()
         return victim not in workers and len(workers) >= count
 
+    def held_call(since: int) -> RecordedRequest | None:
+        """The first call for the held session the Pixora stand-in received after the first `since` requests."""
+        return next((r for r in stack.upstream.requests[since:] if stack.held_id in r.path), None)
+
     def kill_workers(fault: Fault) -> None:
-        held = in_flight = 0
+        # Each kill lands on the worker serving a request the stand-in holds, so it surely cuts one mid-answer.
+        stack.upstream.behave_for(stack.held_id, "hang")
+        nginx_connections = in_flight = 0
         for _ in range(WORKER_KILLS):
-            # A tight poll: most requests last a few milliseconds.
-            wait_for(lambda: load.in_flight > 0, timeout=IN_FLIGHT_WAIT, interval=0.001)
+            since = len(stack.upstream.requests)
+            load.send(HELD_SERVICES)
+            if not wait_for(lambda since=since: held_call(since) is not None, timeout=HELD_CALL_WAIT):
+                raise RuntimeError(f"no call for the held session reached the Pixora stand-in in {HELD_CALL_WAIT} s")
+            client_port = held_call(since).client_port
             workers = stack.gunicorn.worker_pids()
-            victim = random.choice(workers)
-            held += connections_held(victim, stack.gunicorn.port)
+            victim = next((pid for pid in workers if established_connections(pid, local_port=client_port)), None)
+            if victim is None:
+                raise RuntimeError(f"no gunicorn worker holds the held call's connection (port {client_port})")
+            nginx_connections += established_connections(victim, local_port=stack.gunicorn.port)
             in_flight += load.in_flight
             os.kill(victim, signal.SIGKILL)
             fault.kills.append(load.now())
             if not wait_for(functools.partial(replaced, victim, len(workers))):
                 raise RuntimeError(f"gunicorn did not replace worker {victim} within 30 s")
             time.sleep(WORKER_KILL_SPACING)
+        stack.upstream.behave_for(stack.held_id, "ok")
         fault.hit = (
-            f"{len(fault.kills)} workers killed, holding {held} connections from nginx; "
-            f"{in_flight} requests in flight (client side) at the kills"
+            f"{len(fault.kills)} workers killed, each serving a held services call; they held "
+            f"{nginx_connections} connections from nginx, with requests in flight (client side): {in_flight}"
         )
         fault.hit_count = len(fault.kills)
 
@@ -175,7 +190,8 @@ def faults_for(stack: SoakStack, load: Load) -> list[tuple[Fault, Inject]]:
             Fault(
                 "worker-sigkill",
                 f"a gunicorn worker SIGKILLed {WORKER_KILLS} times, {WORKER_KILL_SPACING:g} s after each "
-                "replacement, each kill when a request is in flight",
+                "replacement, each while serving a services call the Pixora stand-in holds",
+                probe=HELD_SERVICES,
             ),
             kill_workers,
         ),

@@ -19,6 +19,9 @@ REQUEST_TIMEOUT = (3.0, 20.0)
 # The header nginx puts on the 503 it makes from gunicorn's failure (deploy/nginx/facepass.conf).
 UPSTREAM_ERROR_HEADER = "X-FacePass-Upstream-Error"
 
+# The services proxy on the held session (SoakStack.held_id), sent by a fault, never by the schedule.
+HELD_SERVICES = "held_services"
+
 # Each request's share of the load.
 MIX = {
     "validate": 0.20,
@@ -83,6 +86,8 @@ class Load:
         self._kinds = list(MIX)
         self._weights = list(MIX.values())
         self._thread = threading.Thread(target=self._run, daemon=True)
+        # Enough threads for every request of the longest hang to be in flight without delaying the schedule.
+        self._pool = ThreadPoolExecutor(max_workers=int(rate * REQUEST_TIMEOUT[1]) + 16)
 
     def now(self) -> float:
         return time.monotonic() - self.started
@@ -99,6 +104,11 @@ class Load:
         """Stop sending; wait for the requests in flight (each ends within the client timeout)."""
         self._stop.set()
         self._thread.join()
+        self._pool.shutdown(wait=True)
+
+    def send(self, kind: str) -> None:
+        """One request of this kind now, beside the schedule; its result is kept with the others."""
+        self._pool.submit(self._one, kind)
 
     def _session(self) -> requests.Session:
         if not hasattr(self._local, "session"):
@@ -106,17 +116,15 @@ class Load:
         return self._local.session
 
     def _run(self) -> None:
-        # Enough threads for every request of the longest hang to be in flight without delaying the schedule.
-        with ThreadPoolExecutor(max_workers=int(self.rate * REQUEST_TIMEOUT[1]) + 16) as pool:
-            sent = 0
-            while not self._stop.is_set() and sent < self.rate * self.max_seconds:
-                due = self.started + sent / self.rate
-                delay = due - time.monotonic()
-                if delay > 0:
-                    self._stop.wait(delay)
-                    continue
-                pool.submit(self._one, random.choices(self._kinds, self._weights)[0])
-                sent += 1
+        sent = 0
+        while not self._stop.is_set() and sent < self.rate * self.max_seconds:
+            due = self.started + sent / self.rate
+            delay = due - time.monotonic()
+            if delay > 0:
+                self._stop.wait(delay)
+                continue
+            self._pool.submit(self._one, random.choices(self._kinds, self._weights)[0])
+            sent += 1
 
     def _request(self, kind: str) -> requests.Response:
         base, session = self.stack.base_url + "/api/v1", self._session()
@@ -134,6 +142,8 @@ class Load:
         if kind == "services":
             # The proxy calls Pixora only for sessions FacePass serves.
             return session.get(f"{base}/remote-services/{enabled}", timeout=timeout)
+        if kind == HELD_SERVICES:
+            return session.get(f"{base}/remote-services/{self.stack.held_id}", timeout=timeout)
         if kind == "batch_validate":
             ids = random.sample(self.stack.enabled_ids, 10) + [str(uuid.uuid4())]
             return session.post(f"{base}/sessions/validate", json={"session_ids": ids}, timeout=timeout)

@@ -51,6 +51,8 @@ class FaultCheck:
     needed_during: int
     lost: int
     unexplained: int
+    probes: int = 0
+    probes_lost: int = 0
 
     @property
     def problems(self) -> list[str]:
@@ -61,26 +63,35 @@ class FaultCheck:
             problems.append(f"no {self.fault.needs} request in flight during it")
         if self.fault.hit_count <= 0:
             problems.append("it hit nothing")
+        if self.fault.probe and self.probes == 0:
+            problems.append(f"no {self.fault.probe} request answered")
+        if self.probes_lost < self.probes:
+            problems.append(f"{self.probes - self.probes_lost} of {self.probes} {self.fault.probe} not counted as lost")
         if self.unexplained:
             problems.append(f"{self.unexplained} lost requests not in flight at a kill")
         return problems
 
 
 def fault_checks(results: list[Result], faults: list[Fault], finished: float) -> list[FaultCheck]:
-    """Each fault's window: requests in flight at any moment of it, and the lost ones until the next fault."""
+    """Each fault's window: requests in flight at any moment of it; the lost ones and its own requests (probes)
+    answered until the next fault."""
     checks = []
     unexplained = set(map(id, lost_unexplained(results, faults)))
     for index, fault in enumerate(faults):
         until = faults[index + 1].started if index + 1 < len(faults) else finished
         during = [r for r in results if r.overlaps(fault.started, fault.ended)]
-        span = [r for r in results if fault.started <= r.finished < until and r.lost]
+        span = [r for r in results if fault.started <= r.finished < until]
+        lost = [r for r in span if r.lost]
+        probes = [r for r in span if fault.probe and r.kind == fault.probe]
         checks.append(
             FaultCheck(
                 fault=fault,
                 during=len(during),
                 needed_during=sum(1 for r in during if r.kind == fault.needs),
-                lost=len(span),
-                unexplained=sum(1 for r in span if id(r) in unexplained),
+                lost=len(lost),
+                unexplained=sum(1 for r in lost if id(r) in unexplained),
+                probes=len(probes),
+                probes_lost=sum(1 for r in probes if r.lost),
             )
         )
     return checks
@@ -248,7 +259,7 @@ def report(
         "| kind | requests | " + " | ".join(COLUMNS_SHOWN) + " |",
         "| --- | --- | " + " | ".join("---" for _ in COLUMNS_SHOWN) + " |",
     ]
-    for kind in MIX:
+    for kind in [*MIX, *sorted({r.kind for r in results} - set(MIX))]:
         lines.append(_table_row(kind, (r for r in results if r.kind == kind)))
     latencies = sorted(r.finished - r.started for r in results if r.status is not None and r.status < 500)
     if latencies:

@@ -9,8 +9,8 @@ from http import HTTPStatus
 
 import pytest
 
-from reliability.faults import Fault, connections_held
-from reliability.load import Result, png_bytes
+from reliability.faults import Fault, established_connections
+from reliability.load import HELD_SERVICES, Result, png_bytes
 from reliability.report import (
     LOST,
     UploadCheck,
@@ -128,6 +128,21 @@ def test_a_request_lost_while_a_worker_was_killed_is_explained():
     assert not verdict([*steady(0, 30), in_flight, after], [killed])
 
 
+def test_a_request_a_worker_kill_cut_must_come_back_as_lost():
+    killed = fault(kills=[11.05], probe=HELD_SERVICES)
+    cut = Result(HELD_SERVICES, 11.0, 11.1, UNAVAILABLE, upstream_error="502")
+    answered = Result(HELD_SERVICES, 11.0, 11.1, HTTPStatus.GATEWAY_TIMEOUT)
+
+    (passed,) = fault_checks([*steady(0, 30), cut], [killed], finished=30.0)
+    (missed,) = fault_checks([*steady(0, 30), cut, answered], [killed], finished=30.0)
+    (none_sent,) = fault_checks(steady(0, 30), [killed], finished=30.0)
+
+    assert (passed.probes, passed.probes_lost, passed.problems) == (1, 1, [])
+    assert missed.problems == [f"1 of 2 {HELD_SERVICES} not counted as lost"]
+    assert none_sent.problems == [f"no {HELD_SERVICES} request answered"]
+    assert not verdict([*steady(0, 30), cut, answered], [killed])
+
+
 def test_an_undocumented_5xx_fails():
     broken = Result("upload", 11.0, 11.1, HTTPStatus.INTERNAL_SERVER_ERROR)
 
@@ -166,15 +181,17 @@ def test_image_readable_decodes_the_whole_image():
     assert not image_readable(b"")
 
 
-def test_connections_held_counts_the_accepted_connections_on_the_port():
+def test_established_connections_are_counted_by_local_port():
     with socket.create_server(("127.0.0.1", 0)) as listener:
         port = listener.getsockname()[1]
         with socket.create_connection(("127.0.0.1", port)) as client:
             accepted, _ = listener.accept()
             with accepted:
-                held = connections_held(os.getpid(), port)
+                held = established_connections(os.getpid(), local_port=port)
+                client_side = established_connections(os.getpid(), local_port=client.getsockname()[1])
             client.close()
-        after = connections_held(os.getpid(), port)
+        after = established_connections(os.getpid(), local_port=port)
 
     assert held == 1, "the client's own socket is on another local port and must not count"
+    assert client_side == 1
     assert after == 0
