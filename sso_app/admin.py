@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from common.admin import ReadOnlyAdmin
 from sso_app.models import AuditEvent, ServiceClient, SSOToken
-from sso_app.services import ClientCredentials, client_create, client_secret_rotate
+from sso_app.services import ClientCredentials, client_create, client_enabled_record, client_secret_rotate
 from sso_app.throttles import client_ip
 
 CREDENTIALS_ATTRIBUTE = "sso_client_credentials"
@@ -66,18 +66,23 @@ class ServiceClientAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request: HttpRequest, obj: ServiceClient, form: Any, change: bool) -> None:
+        actor, ip = request.user.get_username(), client_ip(request)
         if change:
             super().save_model(request, obj, form, change)
+            if "enabled" in form.changed_data:
+                client_enabled_record(client=obj, changed_by=actor, ip=ip)
             return
-        credentials = client_create(name=obj.name, created_by=request.user.get_username(), ip=client_ip(request))
+        credentials = client_create(name=obj.name, created_by=actor, ip=ip)
         created = ServiceClient.objects.get(client_id=credentials.client_id)
         obj.pk, obj.client_id, obj.created_at = created.pk, created.client_id, created.created_at
-        request._facepass_credentials = credentials  # type: ignore[attr-defined]
+        # The add view answers next (response_add): the secret goes to that page and nowhere else.
+        setattr(request, CREDENTIALS_ATTRIBUTE, credentials)
 
     def response_add(
         self, request: HttpRequest, obj: ServiceClient, post_url_continue: str | None = None
     ) -> HttpResponse:
-        return self.credentials_page(request, request._facepass_credentials, "Service client created")  # type: ignore[attr-defined]
+        credentials: ClientCredentials = getattr(request, CREDENTIALS_ATTRIBUTE)
+        return self.credentials_page(request, credentials, "Service client created")
 
     def has_rotate_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("sso_app.change_serviceclient")

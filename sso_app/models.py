@@ -72,7 +72,8 @@ class ServiceClient(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Who signed in, failed to, signed out, or created or rotated a service client: when and from where."""
+    """Who signed in, failed to, signed out, or created, rotated, enabled or disabled a service client: when and
+    from where."""
 
     class Kind(models.TextChoices):
         SIGN_IN = "sign_in", "signed in"
@@ -81,6 +82,8 @@ class AuditEvent(models.Model):
         SIGN_OUT_EVERYWHERE = "sign_out_everywhere", "signed out everywhere"
         CLIENT_CREATED = "client_created", "created a service client"
         CLIENT_ROTATED = "client_rotated", "rotated a service client's secret"
+        CLIENT_ENABLED = "client_enabled", "enabled a service client"
+        CLIENT_DISABLED = "client_disabled", "disabled a service client"
 
     created_at = models.DateTimeField(default=timezone.now)
     kind = models.CharField(max_length=32, choices=Kind.choices)

@@ -263,6 +263,12 @@ def client_secret_rotate(
     return ClientCredentials(client_id=client.client_id, client_secret=secret, name=client.name)
 
 
+def client_enabled_record(*, client: ServiceClient, changed_by: str = "", ip: str | None = None) -> AuditEvent:
+    """Record that a client was just enabled or disabled (as `client.enabled` now says)."""
+    kind = AuditEvent.Kind.CLIENT_ENABLED if client.enabled else AuditEvent.Kind.CLIENT_DISABLED
+    return audit_record(kind, username=changed_by, client=client, ip=ip, detail=client.name)
+
+
 def client_authenticate(*, client_id: str, client_secret: str) -> ServiceClient | None:
     """The enabled client with this id whose current (or, while rotating, previous) secret this is; else None."""
     client = ServiceClient.objects.filter(client_id=client_id, enabled=True).first()

@@ -45,6 +45,8 @@ class Migration(migrations.Migration):
                             ("sign_out_everywhere", "signed out everywhere"),
                             ("client_created", "created a service client"),
                             ("client_rotated", "rotated a service client's secret"),
+                            ("client_enabled", "enabled a service client"),
+                            ("client_disabled", "disabled a service client"),
                         ],
                         max_length=32,
                     ),

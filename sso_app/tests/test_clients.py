@@ -157,3 +157,7 @@ def test_the_admin_rotates_one_client_at_a_time_and_can_disable_but_not_delete(s
     assert client_authenticate(client_id=first.client_id, client_secret=new_secret) is None
     assert staff_client.get(f"{changelist}{client.pk}/delete/").status_code == HTTPStatus.FORBIDDEN
     assert AuditEvent.objects.filter(kind=AuditEvent.Kind.CLIENT_ROTATED).count() == 1
+    disabling = AuditEvent.objects.get(kind=AuditEvent.Kind.CLIENT_DISABLED)
+    assert (disabling.client, disabling.username) == (client, "admin")
+    staff_client.post(f"{changelist}{client.pk}/change/", {"enabled": "on"})
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.CLIENT_ENABLED, client=client).count() == 1
