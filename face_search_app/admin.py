@@ -10,29 +10,31 @@ from common.admin import ReadOnlyAdmin
 from face_search_app.models import FaceSearchRequest, IndexedPhoto, SessionIndex
 from face_search_app.services import session_index_request
 
+FACE_SEARCH_REQUEST_FIELDS = (
+    "id",
+    "session_id",
+    "status",
+    "content_type",
+    "size",
+    "consent_at",
+    "selfie_kept",
+    "selfie_deleted_at",
+    "error",
+    "matched_photos",
+    "created_at",
+    "finished_at",
+)
+
 
 @admin.register(FaceSearchRequest)
-class FaceSearchRequestAdmin(ReadOnlyAdmin):
+class FaceSearchRequestAdmin(ReadOnlyAdmin[FaceSearchRequest]):
     """Searches with their state and result; the selfie itself is never shown, and is gone once used."""
 
     list_display = ["id", "session_id", "status", "selfie_kept", "created_at", "finished_at"]
     list_filter = ["status"]
     search_fields = ["=id", "=session_id"]
-    fields = [
-        "id",
-        "session_id",
-        "status",
-        "content_type",
-        "size",
-        "consent_at",
-        "selfie_kept",
-        "selfie_deleted_at",
-        "error",
-        "matched_photos",
-        "created_at",
-        "finished_at",
-    ]
-    readonly_fields = fields
+    fields = FACE_SEARCH_REQUEST_FIELDS
+    readonly_fields = FACE_SEARCH_REQUEST_FIELDS
     date_hierarchy = "created_at"
     actions = None
 
@@ -53,7 +55,7 @@ class FaceSearchRequestAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SessionIndex)
-class SessionIndexAdmin(ReadOnlyAdmin):
+class SessionIndexAdmin(ReadOnlyAdmin[SessionIndex]):
     list_display = ["session_id", "status", "photos_total", "generation", "indexed_at", "disabled_at"]
     list_filter = ["status"]
     search_fields = ["=session_id"]
@@ -69,7 +71,7 @@ class SessionIndexAdmin(ReadOnlyAdmin):
 
 
 @admin.register(IndexedPhoto)
-class IndexedPhotoAdmin(ReadOnlyAdmin):
+class IndexedPhotoAdmin(ReadOnlyAdmin[IndexedPhoto]):
     list_display = ["photo_id", "session_id", "status", "attempts", "error", "indexed_at"]
     list_filter = ["status"]
     search_fields = ["=session_id", "=photo_id"]

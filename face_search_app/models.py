@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 
 import numpy as np
+import numpy.typing as npt
 from django.db import models
 from django.utils import timezone
 
@@ -16,11 +17,11 @@ EMBEDDING_DIMENSIONS = 128
 EMBEDDING_DTYPE = np.dtype("<f4")
 
 
-def embedding_to_bytes(embedding: np.ndarray) -> bytes:
+def embedding_to_bytes(embedding: npt.ArrayLike) -> bytes:
     return np.asarray(embedding, dtype=EMBEDDING_DTYPE).reshape(EMBEDDING_DIMENSIONS).tobytes()
 
 
-def embedding_from_bytes(data: bytes) -> np.ndarray:
+def embedding_from_bytes(data: bytes | memoryview) -> np.ndarray:
     return np.frombuffer(data, dtype=EMBEDDING_DTYPE)
 
 

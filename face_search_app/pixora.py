@@ -11,6 +11,7 @@ import json
 import time
 from dataclasses import dataclass
 from http import HTTPStatus
+from typing import TypeGuard
 from urllib.parse import urlsplit
 from uuid import UUID
 
@@ -88,7 +89,7 @@ def _photos_page_parse(body: bytes, *, page: int) -> tuple[list[PixoraPhoto], in
     return photos, next_page
 
 
-def _is_absolute_http_url(value: object) -> bool:
+def _is_absolute_http_url(value: object) -> TypeGuard[str]:
     if not isinstance(value, str) or len(value) > 2000:
         return False
     parts = urlsplit(value)

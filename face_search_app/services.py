@@ -60,7 +60,7 @@ SWEEP_STATE_NAME = "pixora-sessions"
 # --- Selfies -------------------------------------------------------------------------------------
 
 
-def face_search_submit(*, session_id: UUID, image: UploadedFile | None, consent: bool) -> FaceSearchRequest:
+def face_search_submit(*, session_id: UUID, image: UploadedFile[bytes] | None, consent: bool) -> FaceSearchRequest:
     """Store a consented selfie and queue its search: accepted work is queued, or nothing is kept (503)."""
     from face_search_app.tasks import face_search_run_task
 
@@ -74,7 +74,9 @@ def face_search_submit(*, session_id: UUID, image: UploadedFile | None, consent:
     return request
 
 
-def face_search_request_create(*, session_id: UUID, image: UploadedFile | None, consent: bool) -> FaceSearchRequest:
+def face_search_request_create(
+    *, session_id: UUID, image: UploadedFile[bytes] | None, consent: bool
+) -> FaceSearchRequest:
     """Store a consented selfie; nothing is kept when any check refuses it."""
     session_require_facepass(session_id=session_id)
     if not consent:
@@ -107,7 +109,8 @@ def face_search_run(*, request_id: UUID) -> bool:
     request = FaceSearchRequest.objects.filter(id=request_id).first()
     if request is None or request.status in FaceSearchRequest.FINISHED:
         return True
-    if request.embedding is None and not _selfie_embed(request):
+    embedding = request.embedding if request.embedding is not None else _selfie_embed(request)
+    if embedding is None:
         return True
     index = SessionIndex.objects.filter(session_id=request.session_id).first()
     if (
@@ -123,8 +126,8 @@ def face_search_run(*, request_id: UUID) -> bool:
         status=FaceSearchRequest.Status.SEARCHING
     )
     faces, photos = session_faces(session_id=request.session_id, generation=index.generation)
-    nearest = photos_nearest(faces, embedding_from_bytes(request.embedding), threshold=settings.FACE_MATCH_THRESHOLD)
-    matches = [
+    nearest = photos_nearest(faces, embedding_from_bytes(embedding), threshold=settings.FACE_MATCH_THRESHOLD)
+    matches: list[dict[str, object]] = [
         {
             "photo_id": photos[match.photo_row].photo_id,
             "url": photos[match.photo_row].url,
@@ -156,29 +159,30 @@ def _index_wait(request: FaceSearchRequest, index: SessionIndex | None) -> bool:
     return False
 
 
-def _selfie_embed(request: FaceSearchRequest) -> bool:
-    """Turn the selfie into its embedding and delete the image; False when the search failed instead."""
+def _selfie_embed(request: FaceSearchRequest) -> bytes | None:
+    """Turn the selfie into its embedding and delete the image; None when the search failed instead."""
     selfie = Selfie.objects.filter(request_id=request.id).first()
     if selfie is None:
         _search_finish(request, error=SEARCH_EXPIRED)
-        return False
+        return None
     try:
         image = image_decode(bytes(selfie.data), max_side=settings.FACE_SELFIE_MAX_SIDE)
     except ImageRejected:
         _search_finish(request, error=UNREADABLE_SELFIE)
-        return False
+        return None
     face = selfie_face_choose(faces_detect(image))
     if face is None:
         _search_finish(request, error=NO_FACE)
-        return False
+        return None
+    embedding = embedding_to_bytes(face.embedding)
     with transaction.atomic():
-        request.embedding = embedding_to_bytes(face.embedding)
+        request.embedding = embedding
         request.selfie_deleted_at = timezone.now()
         FaceSearchRequest.objects.filter(id=request.id).update(
             embedding=request.embedding, selfie_deleted_at=request.selfie_deleted_at
         )
         Selfie.objects.filter(request_id=request.id).delete()
-    return True
+    return embedding
 
 
 def selfie_face_choose(faces: list[DetectedFace]) -> DetectedFace | None:
@@ -186,7 +190,9 @@ def selfie_face_choose(faces: list[DetectedFace]) -> DetectedFace | None:
     return max(faces, key=lambda face: face.area, default=None)
 
 
-def _search_finish(request: FaceSearchRequest, *, matches: list[dict] | None = None, error: str = "") -> None:
+def _search_finish(
+    request: FaceSearchRequest, *, matches: list[dict[str, object]] | None = None, error: str = ""
+) -> None:
     """End a search: its result stays, its selfie and embedding go."""
     now = timezone.now()
     with transaction.atomic():

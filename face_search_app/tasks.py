@@ -38,17 +38,18 @@ def _models_load(**kwargs: object) -> None:
 
 
 def backoff_seconds(attempt: int) -> int:
-    return min(2 ** max(attempt, 1), MAX_BACKOFF_SECONDS)
+    doubled: int = 2 ** max(attempt, 1)
+    return min(doubled, MAX_BACKOFF_SECONDS)
 
 
-def database_retry(task: Task, exc: DatabaseError) -> Exception:
+def database_retry(task: Task[..., object], exc: DatabaseError) -> Exception:
     """The task queued again with backoff: a database that is down or locked for a moment loses no work."""
     logger.warning("database_error task=%s retry=%s error=%s", task.name, task.request.retries, exc)
     return task.retry(countdown=backoff_seconds(task.request.retries + 1), max_retries=None)
 
 
 @shared_task(bind=True, max_retries=None)
-def face_search_run_task(self: Task, request_id: str) -> None:
+def face_search_run_task(self: Task[[str], None], request_id: str) -> None:
     """Run a customer's search; while the session is being indexed, look again every few seconds."""
     try:
         finished = services.face_search_run(request_id=UUID(request_id))
@@ -67,7 +68,7 @@ def face_search_run_task(self: Task, request_id: str) -> None:
 
 
 @shared_task(bind=True, max_retries=None)
-def session_index_refresh_task(self: Task, session_id: str) -> None:
+def session_index_refresh_task(self: Task[[str], None], session_id: str) -> None:
     """List the session's photos in Pixora and queue the ones that need indexing, in small batches."""
     try:
         photo_batches = services.session_index_refresh(session_id=UUID(session_id), request_id=self.request.id or "")
@@ -91,7 +92,7 @@ def session_index_refresh_task(self: Task, session_id: str) -> None:
 
 
 @shared_task(bind=True, max_retries=None)
-def photos_index_task(self: Task, photo_pks: list[int]) -> None:
+def photos_index_task(self: Task[[list[int]], None], photo_pks: list[int]) -> None:
     """Index a few photos; the ones that failed in a way that may pass are tried again later, on their own."""
     try:
         _photos_index(photo_pks, request_id=self.request.id or "")

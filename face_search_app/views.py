@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
+from typing import cast
 from uuid import UUID
 
 from django.conf import settings
@@ -80,7 +82,8 @@ class FaceSearchCreateView(SessionsThrottledView):
             int(request.META["CONTENT_LENGTH"]) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         ):
             raise ImageTooLarge(settings.FACE_SEARCH_MAX_IMAGE_BYTES)
-        consent = str(request.data.get("consent", "")).strip().lower() in CONSENT_VALUES
+        form = cast("Mapping[str, object]", request.data)  # MultiPartParser only: never a JSON list
+        consent = str(form.get("consent", "")).strip().lower() in CONSENT_VALUES
         image = request.FILES.get("image")
         face_search = services.face_search_submit(session_id=parsed_id, image=image, consent=consent)
         return Response(FaceSearchAcceptedSerializer(face_search).data, status=HTTPStatus.ACCEPTED)

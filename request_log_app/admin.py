@@ -9,7 +9,7 @@ from request_log_app.models import RequestLogEntry
 
 
 @admin.register(RequestLogEntry)
-class RequestLogEntryAdmin(ReadOnlyAdmin):
+class RequestLogEntryAdmin(ReadOnlyAdmin[RequestLogEntry]):
     list_display = ["created_at", "pod", "method", "path", "status", "duration_ms", "request_id"]
     list_filter = ["pod", "url_name", "status"]
     search_fields = ["request_id", "path"]

@@ -12,4 +12,5 @@ DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 
 def pod_name() -> str:
     """This process's pod, lower-case so that lookups can use the index."""
-    return settings.POD_NAME.lower()[:63]
+    name: str = settings.POD_NAME
+    return name.lower()[:63]

@@ -1,16 +1,19 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
 from rest_framework import serializers
+
+from request_log_app.models import RequestLogEntry
 
 T = TypeVar("T")
 PAGE_DEFAULT = 100
 PAGE_MAX = 1000
 
 
-class RequestLogQuerySerializer(serializers.Serializer):
+class RequestLogQuerySerializer(serializers.Serializer[Mapping[str, object]]):
     """The query string. `allow_null` lets an empty value (`?limit=`) reach validate_*, which refuse it, where DRF
     would otherwise take it for an absent one."""
 
@@ -52,7 +55,7 @@ class RequestLogQuerySerializer(serializers.Serializer):
         return attrs
 
 
-class RequestLogEntrySerializer(serializers.Serializer):
+class RequestLogEntrySerializer(serializers.Serializer[RequestLogEntry]):
     id = serializers.IntegerField()
     pod = serializers.CharField()
     time = serializers.DateTimeField(source="created_at")
@@ -64,7 +67,7 @@ class RequestLogEntrySerializer(serializers.Serializer):
     request_id = serializers.CharField()
 
 
-class RequestLogPageSerializer(serializers.Serializer):
+class RequestLogPageSerializer(serializers.Serializer[Mapping[str, object]]):
     status = serializers.CharField()
     pod_name = serializers.CharField()
     entries = RequestLogEntrySerializer(many=True)

@@ -5,7 +5,11 @@ from django.core.checks import run_checks
 
 
 def check_ids(**kwargs) -> set[str]:
-    return {message.id for message in run_checks(**kwargs) if message.id.startswith("face_search_app.")}
+    return {
+        message.id
+        for message in run_checks(**kwargs)
+        if message.id is not None and message.id.startswith("face_search_app.")
+    }
 
 
 def test_default_settings_pass_the_checks():

@@ -46,6 +46,6 @@ def test_matches_exact_distances_on_many_faces():
         if distance <= 0.6:
             photo = int(photo_rows[row])
             best_by_photo[photo] = min(best_by_photo.get(photo, 9.0), float(distance))
-    assert [m.photo_row for m in matches] == sorted(best_by_photo, key=best_by_photo.get)
+    assert [m.photo_row for m in matches] == sorted(best_by_photo, key=best_by_photo.__getitem__)
     assert matches[0].photo_row == 617
     assert all(abs(m.distance - best_by_photo[m.photo_row]) < 1e-5 for m in matches)

@@ -5,14 +5,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from celery import current_app
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import OperationalError
 from django.utils import timezone
+from PIL import Image
 
 from face_search_app import services, tasks
+from face_search_app.engine import DetectedFace, faces_detect
 from face_search_app.models import Face, FaceSearchRequest, IndexedPhoto, Selfie, SessionIndex
 from face_search_app.selectors import face_search_get
 from face_search_app.tests.conftest import DISABLED_ID, ENABLED_ID
@@ -48,7 +51,7 @@ def submit_selfie(data: bytes, session_id: uuid.UUID = SESSION) -> FaceSearchReq
     return services.face_search_request_create(session_id=session_id, image=image, consent=True)
 
 
-def search(data: bytes) -> dict:
+def search(data: bytes) -> dict[str, Any]:
     request = submit_selfie(data)
     assert services.face_search_run(request_id=request.id)
     return face_search_get(session_id=SESSION, request_id=request.id)
@@ -197,9 +200,13 @@ def test_indexing_again_follows_pixoras_list_without_duplicates(pixora_api, mode
     index_session()
     assert sorted(Face.objects.values_list("pk", flat=True)) == faces_before
 
-    detections = []
-    real_detect = services.faces_detect
-    monkeypatch.setattr(services, "faces_detect", lambda image: detections.append(1) or real_detect(image))
+    detections: list[int] = []
+
+    def faces_detect_counted(image: Image.Image) -> list[DetectedFace]:
+        detections.append(1)
+        return faces_detect(image)
+
+    monkeypatch.setattr(services, "faces_detect", faces_detect_counted)
     moved = StubPhoto("a-moved", obama)
     pixora_api.set_photos(ENABLED_ID, [StubPhoto("b", biden), moved, StubPhoto("c", jpeg_bytes(face_image("obama3")))])
     index_session()
@@ -298,7 +305,7 @@ def test_a_batch_that_meets_a_locked_database_runs_again(pixora_api, monkeypatch
             raise OperationalError("database is locked")
         return True
 
-    monkeypatch.setattr(tasks.services, "photo_index", locked_once)
+    monkeypatch.setattr(services, "photo_index", locked_once)
     current_app.conf.task_always_eager = True
     try:
         tasks.photos_index_task.apply(args=([photo.pk],)).get()

@@ -25,7 +25,9 @@ def api() -> APIClient:
 def upload(api: APIClient, data: bytes | None, *, session_id: str = ENABLED_ID, consent: str | None = "true", **kwargs):
     name = kwargs.pop("name", "selfie.jpg")
     content_type = kwargs.pop("content_type", "image/jpeg")
-    body: dict = {} if data is None else {"image": SimpleUploadedFile(name, data, content_type=content_type)}
+    body: dict[str, object] = (
+        {} if data is None else {"image": SimpleUploadedFile(name, data, content_type=content_type)}
+    )
     if consent is not None:
         body["consent"] = consent
     return api.post(f"/api/v1/sessions/{session_id}/face-search", body, format="multipart", **kwargs)

@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from http import HTTPStatus
+from typing import Any
 
 import pytest
 import redis
@@ -40,9 +41,9 @@ def stack(tmp_path_factory) -> Iterator[FaceStack]:
         yield stack
 
 
-def follow_search(stack: FaceStack, request_id: str, *, timeout: float = 120.0) -> list[dict]:
+def follow_search(stack: FaceStack, request_id: str, *, timeout: float = 120.0) -> list[dict[str, Any]]:
     """Every answer of the status endpoint until the search is done or failed, as the page polls it."""
-    answers: list[dict] = []
+    answers: list[dict[str, Any]] = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         response = stack.search_status(ENABLED_ID, request_id)

@@ -9,7 +9,10 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 BEFORE = [("sso_app", "0002_service_clients_audit"), ("request_log_app", None)]
-AFTER = [("sso_app", "0003_request_log_moves_out"), ("request_log_app", "0002_own_table_and_time_id_index")]
+AFTER: list[tuple[str, str | None]] = [
+    ("sso_app", "0003_request_log_moves_out"),
+    ("request_log_app", "0002_own_table_and_time_id_index"),
+]
 
 
 def migrate(targets: list[tuple[str, str | None]]) -> None:

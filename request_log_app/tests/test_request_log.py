@@ -105,6 +105,7 @@ def test_the_background_writer_flushes_within_a_second(transactional_db):
         assert len(buffer.entries) == 0
     finally:
         buffer.stop()
+    assert buffer._thread is not None
     assert not buffer._thread.is_alive()
 
 
