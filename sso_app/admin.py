@@ -22,7 +22,7 @@ CREDENTIALS_ATTRIBUTE = "sso_client_credentials"
 
 
 @admin.register(SSOToken)
-class SSOTokenAdmin(ReadOnlyAdmin):
+class SSOTokenAdmin(ReadOnlyAdmin[SSOToken]):
     list_display = ["user", "created_at", "expires_at", "last_used_at", "revoked_at", "ip"]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["user__username"]
@@ -42,7 +42,7 @@ class SSOTokenAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ServiceClient)
-class ServiceClientAdmin(admin.ModelAdmin):
+class ServiceClientAdmin(admin.ModelAdmin[ServiceClient]):
     """Created here or with `manage.py sso_client_create`; the secret is shown once, on a page of its own."""
 
     list_display = ["name", "client_id", "enabled", "created_at", "rotated_at"]
@@ -51,10 +51,10 @@ class ServiceClientAdmin(admin.ModelAdmin):
     ordering = ["name"]
     actions = ["rotate_secret"]
 
-    def get_fields(self, request: HttpRequest, obj: ServiceClient | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: ServiceClient | None = None) -> tuple[str, ...]:
         if obj is None:
-            return ["name"]
-        return ["name", "client_id", "enabled", "created_at", "rotated_at", "previous_secret_expires_at"]
+            return ("name",)
+        return ("name", "client_id", "enabled", "created_at", "rotated_at", "previous_secret_expires_at")
 
     def get_readonly_fields(self, request: HttpRequest, obj: ServiceClient | None = None) -> list[str]:
         if obj is None:
@@ -120,7 +120,7 @@ class ServiceClientAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
+class AuditEventAdmin(ReadOnlyAdmin[AuditEvent]):
     list_display = ["created_at", "kind", "username", "client", "ip", "detail"]
     list_filter = ["kind"]
     search_fields = ["username", "ip", "client__name"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from typing import cast
 from urllib.parse import unquote_plus
 
 from django.conf import settings
@@ -22,6 +23,19 @@ from sso_app.services import client_caller, service_key_caller, token_check, tok
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,256}")
 SCHEME = "Bearer"
 SERVICE_KEY_HEADER = "X-Service-Key"
+# (request.user, request.auth): auth is the token's record when checked here, the token itself when the auth
+# service or the validation cache vouched for it.
+Authenticated = tuple[SSOPrincipal, SSOToken] | tuple[SSOPrincipal, str]
+
+
+def request_principal(request: Request) -> SSOPrincipal:
+    """request.user of a request that a token authentication class here let in (its view's permissions ask that)."""
+    return cast(SSOPrincipal, request.user)
+
+
+def request_token_record(request: Request) -> SSOToken:
+    """request.auth of a request that LocalSSOTokenAuthentication let in: the token's record."""
+    return cast(SSOToken, request.auth)
 
 
 def bearer_token(request: Request) -> str | None:
@@ -41,7 +55,7 @@ def bearer_token(request: Request) -> str | None:
 class LocalSSOTokenAuthentication(BaseAuthentication):
     """Tokens checked in this service's own database (the auth service, or a single-service deployment)."""
 
-    def authenticate(self, request: Request) -> tuple[SSOPrincipal, SSOToken] | None:
+    def authenticate(self, request: Request) -> Authenticated | None:
         token = bearer_token(request)
         if token is None:
             return None
@@ -57,7 +71,7 @@ class LocalSSOTokenAuthentication(BaseAuthentication):
 class SSOTokenAuthentication(LocalSSOTokenAuthentication):
     """Tokens checked by the auth service when AUTH_SERVICE_URL is set, else locally."""
 
-    def authenticate(self, request: Request) -> tuple[SSOPrincipal, str] | tuple[SSOPrincipal, SSOToken] | None:
+    def authenticate(self, request: Request) -> Authenticated | None:
         if not settings.AUTH_SERVICE_URL:
             return super().authenticate(request)
         token = bearer_token(request)
@@ -71,7 +85,7 @@ class CachedSSOTokenAuthentication(SSOTokenAuthentication):
     SSO_VALIDATION_CACHE_SECONDS and never past the token's expiry, so a revocation is seen within that window.
     On a gateway the auth service's answers are cached already (sso_app.remote)."""
 
-    def authenticate(self, request: Request) -> tuple[SSOPrincipal, str] | tuple[SSOPrincipal, SSOToken] | None:
+    def authenticate(self, request: Request) -> Authenticated | None:
         window = settings.SSO_VALIDATION_CACHE_SECONDS
         if settings.AUTH_SERVICE_URL or window <= 0:
             return super().authenticate(request)
@@ -110,10 +124,16 @@ class ClientCredentialsAuthentication(ServiceKeyAuthentication):
 
     def authenticate(self, request: Request) -> tuple[ServiceCaller, None]:
         basic = basic_credentials(request.headers.get("Authorization", ""))
-        posted = request.data.get("client_id"), request.data.get("client_secret")
-        if basic is not None and any(posted):
+        data = request.data if isinstance(request.data, dict) else {}
+        client_id, client_secret = data.get("client_id"), data.get("client_secret")
+        if basic is not None and (client_id or client_secret):
             raise InvalidClient("Authenticate the client one way: HTTP Basic or form fields, not both.")
-        credentials = basic or (posted if all(isinstance(value, str) and value for value in posted) else None)
+        posted = (
+            (client_id, client_secret)
+            if isinstance(client_id, str) and client_id and isinstance(client_secret, str) and client_secret
+            else None
+        )
+        credentials = basic or posted
         if credentials is None:
             caller = service_key_caller(request.headers.get(SERVICE_KEY_HEADER, ""))
             if caller is None:

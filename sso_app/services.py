@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
@@ -53,18 +53,18 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def user_permissions(user: AbstractBaseUser) -> frozenset[str]:
+def user_permissions(user: User) -> frozenset[str]:
     """Every permission the user holds, directly, through groups, or as a superuser ("app.codename")."""
     return frozenset(user.get_all_permissions()) if user.is_active else frozenset()
 
 
-def principal_for(user: AbstractBaseUser, expires_at: datetime) -> SSOPrincipal:
+def principal_for(user: User, expires_at: datetime) -> SSOPrincipal:
     return SSOPrincipal(
         username=user.get_username(), permissions=user_permissions(user), expires_at=expires_at, user_id=user.pk
     )
 
 
-def token_issue(*, user: AbstractBaseUser, user_agent: str = "", ip: str | None = None) -> IssuedToken:
+def token_issue(*, user: User, user_agent: str = "", ip: str | None = None) -> IssuedToken:
     """A new token for this user, valid SSO_TOKEN_TTL_MINUTES; the raw token is returned once and never stored."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     now = timezone.now()
@@ -154,7 +154,7 @@ def login_code_request(*, email: str) -> None:
         logger.error("sign-in code email could not be sent: %s", exc)
 
 
-def login_code_redeem(*, email: str, code: str) -> AbstractBaseUser | None:
+def login_code_redeem(*, email: str, code: str) -> User | None:
     """The user whose latest code for this email is `code`, still fresh and unused; None otherwise.
 
     Every try counts against the address, across all its codes of the last LOGIN_CODE_TTL: asking for a new
@@ -196,7 +196,7 @@ def sso_records_prune(*, expired_before: datetime) -> tuple[int, int]:
 def audit_record(
     kind: AuditEvent.Kind,
     *,
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
     username: str = "",
     client: ServiceClient | None = None,
     ip: str | None = None,
@@ -213,7 +213,7 @@ def audit_record(
     )
 
 
-def sign_in(*, user: AbstractBaseUser, method: str, user_agent: str = "", ip: str | None = None) -> IssuedToken:
+def sign_in(*, user: User, method: str, user_agent: str = "", ip: str | None = None) -> IssuedToken:
     """A token for a user who has just proved who they are (`method`: how), recorded in the audit trail."""
     issued = token_issue(user=user, user_agent=user_agent, ip=ip)
     audit_record(AuditEvent.Kind.SIGN_IN, user=user, ip=ip, detail=method)

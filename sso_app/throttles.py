@@ -28,22 +28,27 @@ class SignInThrottle(SimpleRateThrottle):
     password guessing must not get easier during a cache outage.
     """
 
+    # Set by DRF's __init__ from the scope's rate (both None when the rate is None); its stubs leave them out.
+    num_requests: int | None
+    duration: int | None
+
     def allow_request(self, request: Request, view: APIView) -> bool:
         key = self.get_cache_key(request, view)
-        if key is None or self.rate is None:
+        num_requests, duration = self.num_requests, self.duration
+        if key is None or num_requests is None or duration is None:
             return True
         now = self.timer()
-        window, elapsed = divmod(now, self.duration)
+        window, elapsed = divmod(now, duration)
         current, previous = f"{key}:{int(window)}", f"{key}:{int(window) - 1}"
         try:
-            count = counter_add(current, 1, 2 * self.duration + 1)
-            before = cache_get(previous) or 0
+            count = counter_add(current, 1, 2 * duration + 1)
+            before: int = cache_get(previous) or 0
         except CACHE_ERRORS as exc:
             logger.warning("sign-in throttle %s counting in this process only, cache unavailable: %s", self.scope, exc)
-            count, before = _local_counts.add(current, previous, expires=now + 2 * self.duration)
-        estimate = count + before * (1 - elapsed / self.duration)
-        self.wait_seconds = self.duration - elapsed
-        return estimate <= self.num_requests
+            count, before = _local_counts.add(current, previous, expires=now + 2 * duration)
+        estimate = count + before * (1 - elapsed / duration)
+        self.wait_seconds: float = duration - elapsed
+        return estimate <= num_requests
 
     def wait(self) -> float:
         return self.wait_seconds
@@ -83,11 +88,12 @@ def sign_in_local_counts_clear() -> None:
 class LoginIPThrottle(SignInThrottle):
     scope = "login_ip"
 
-    def get_ident(self, request: Request) -> str:
+    def get_ident(self, request: Request | HttpRequest) -> str:
         # DRF trusts any X-Forwarded-For when NUM_PROXIES is unset, which would let a client pick its own key.
         if api_settings.NUM_PROXIES is not None:
-            return super().get_ident(request)
-        return request.META.get("REMOTE_ADDR", "")
+            return super().get_ident(request)  # type: ignore[arg-type]  # DRF reads only META, a Django request's too
+        remote_addr: str = request.META.get("REMOTE_ADDR", "")
+        return remote_addr
 
     def get_cache_key(self, request: Request, view: APIView) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

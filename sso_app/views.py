@@ -24,11 +24,12 @@ from sso_app.authentication import (
     LocalSSOTokenAuthentication,
     ServiceKeyAuthentication,
     bearer_token,
+    request_principal,
+    request_token_record,
 )
 from sso_app.errors import INVALID_TOKEN, InvalidCredentials, InvalidLoginCode
 from sso_app.models import AuditEvent
 from sso_app.permissions import HoldsRequiredPermissions, IsServiceCaller
-from sso_app.principal import SSOPrincipal
 from sso_app.serializers import (
     AuthorizationServerMetadataSerializer,
     IntrospectionRequestSerializer,
@@ -246,7 +247,7 @@ class TokenCheckView(APIView):
         },
     )
     def get(self, request: Request) -> Response:
-        principal: SSOPrincipal = request.user
+        principal = request_principal(request)
         payload = principal_payload(principal)
         return Response(
             TokenCheckSerializer(payload).data,
@@ -284,8 +285,9 @@ class LogoutView(APIView):
 
     @extend_schema(request=None, responses={204: None, **TOKEN_ERRORS})
     def post(self, request: Request) -> Response:
-        token_revoke(record=request.auth)
-        audit_record(AuditEvent.Kind.SIGN_OUT, user=request.auth.user, ip=client_ip(request))
+        record = request_token_record(request)
+        token_revoke(record=record)
+        audit_record(AuditEvent.Kind.SIGN_OUT, user=record.user, ip=client_ip(request))
         return Response(status=HTTPStatus.NO_CONTENT)
 
 
@@ -295,10 +297,11 @@ class LogoutAllView(APIView):
 
     @extend_schema(request=None, responses={204: None, **TOKEN_ERRORS})
     def post(self, request: Request) -> Response:
-        revoked = tokens_revoke_all(user_id=request.user.user_id)
+        record = request_token_record(request)
+        revoked = tokens_revoke_all(user_id=record.user_id)
         audit_record(
             AuditEvent.Kind.SIGN_OUT_EVERYWHERE,
-            user=request.auth.user,
+            user=record.user,
             ip=client_ip(request),
             detail=f"{revoked} tokens revoked",
         )
@@ -311,8 +314,8 @@ class SessionView(APIView):
 
     @extend_schema(responses={200: SessionSerializer, **TOKEN_ERRORS})
     def get(self, request: Request) -> Response:
-        principal: SSOPrincipal = request.user
-        record = request.auth
+        principal = request_principal(request)
+        record = request_token_record(request)
         return Response(
             SessionSerializer(
                 {

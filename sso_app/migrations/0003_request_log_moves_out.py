@@ -3,9 +3,11 @@
 # held it keeps it.
 
 from django.db import migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 
 
-def read_logs_permission_to_tokens(apps, schema_editor):
+def read_logs_permission_to_tokens(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     database = schema_editor.connection.alias
     content_types = apps.get_model("contenttypes", "ContentType").objects.using(database)
     permissions = apps.get_model("auth", "Permission").objects.using(database)
@@ -19,7 +21,7 @@ def read_logs_permission_to_tokens(apps, schema_editor):
         log_type.save(update_fields=["app_label"])
 
 
-def read_logs_permission_back(apps, schema_editor):
+def read_logs_permission_back(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     database = schema_editor.connection.alias
     content_types = apps.get_model("contenttypes", "ContentType").objects.using(database)
     permissions = apps.get_model("auth", "Permission").objects.using(database)

@@ -23,7 +23,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, name: str, **options: Any) -> None:
         name = name.strip()
-        if not name or len(name) > ServiceClient._meta.get_field("name").max_length:
+        max_length = ServiceClient._meta.get_field("name").max_length
+        if not name or (max_length is not None and len(name) > max_length):
             raise CommandError("NAME must be 1 to 100 characters.")
         if ServiceClient.objects.filter(name=name).exists():
             raise CommandError(f"A service client named {name!r} exists; rotate its secret with sso_client_rotate.")
