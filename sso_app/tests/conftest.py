@@ -60,7 +60,8 @@ def make_user(db) -> Callable[..., User]:
 
 @pytest.fixture
 def reader(make_user) -> User:
-    return make_user("reader", read_logs=True)
+    user: User = make_user("reader", read_logs=True)
+    return user
 
 
 @pytest.fixture
@@ -78,7 +79,8 @@ def login(api) -> Callable[[str], str]:
     def sign_in(username: str, password: str = PASSWORD) -> str:
         response = api.post("/api/v1/auth/login", {"username": username, "password": password}, format="json")
         assert response.status_code == 200, response.content
-        return response.json()["token"]
+        token: str = response.json()["token"]
+        return token
 
     return sign_in
 
@@ -96,5 +98,9 @@ def service(token: str | None = None, key: str = SERVICE_KEY) -> dict[str, str]:
 
 def introspect(api: APIClient, fields: dict[str, str], **headers: str):
     return api.post(
-        "/api/v1/auth/introspect", urlencode(fields), content_type="application/x-www-form-urlencoded", **headers
+        "/api/v1/auth/introspect",
+        urlencode(fields),
+        content_type="application/x-www-form-urlencoded",
+        follow=False,
+        **headers,
     )

@@ -20,7 +20,8 @@ pytestmark = pytest.mark.django_db
 def command_json(*args: str) -> dict[str, str]:
     output = StringIO()
     call_command(*args, stdout=output)
-    return json.loads(output.getvalue())
+    printed: dict[str, str] = json.loads(output.getvalue())
+    return printed
 
 
 def test_a_created_client_authenticates_with_its_secret_and_only_its_hash_is_stored():
@@ -87,6 +88,7 @@ def test_the_create_command_prints_the_credentials_once_as_json():
     assert re.fullmatch(r"fpc_[A-Za-z0-9_-]{16}", printed["client_id"])
     assert client_authenticate(client_id=printed["client_id"], client_secret=printed["client_secret"]) is not None
     event = AuditEvent.objects.get(kind=AuditEvent.Kind.CLIENT_CREATED)
+    assert event.client is not None
     assert event.client.client_id == printed["client_id"]
     assert printed["client_secret"] not in str(AuditEvent.objects.values().get())
 
@@ -111,6 +113,7 @@ def test_the_rotate_command_prints_a_new_secret_and_keeps_the_old_one_for_the_ov
     assert new["client_id"] == old["client_id"]
     assert client_authenticate(client_id=old["client_id"], client_secret=new["client_secret"]) == client
     assert client_authenticate(client_id=old["client_id"], client_secret=old["client_secret"]) == client
+    assert client.previous_secret_expires_at is not None
     assert timedelta(hours=1, minutes=59) < client.previous_secret_expires_at - timezone.now() <= timedelta(hours=2)
     assert AuditEvent.objects.filter(kind=AuditEvent.Kind.CLIENT_ROTATED, client=client).count() == 1
 
@@ -131,7 +134,9 @@ def test_the_admin_creates_a_client_and_shows_its_secret_once(staff_client):
     assert "no-store" in response["Cache-Control"]
     page = response.content.decode()
     client = ServiceClient.objects.get(name="jenkins")
-    secret = re.search(r"Client secret</th><td><code>([A-Za-z0-9_-]+)</code>", page).group(1)
+    shown = re.search(r"Client secret</th><td><code>([A-Za-z0-9_-]+)</code>", page)
+    assert shown is not None
+    secret = shown.group(1)
     assert client.client_id in page
     assert client_authenticate(client_id=client.client_id, client_secret=secret) == client
     detail = staff_client.get(f"/admin/sso_app/serviceclient/{client.pk}/change/").content.decode()
@@ -151,7 +156,9 @@ def test_the_admin_rotates_one_client_at_a_time_and_can_disable_but_not_delete(s
     disabled = staff_client.post(f"{changelist}{client.pk}/change/", {"enabled": ""})
 
     assert both.status_code == HTTPStatus.FOUND
-    new_secret = re.search(r"Client secret</th><td><code>([A-Za-z0-9_-]+)</code>", one.content.decode()).group(1)
+    shown = re.search(r"Client secret</th><td><code>([A-Za-z0-9_-]+)</code>", one.content.decode())
+    assert shown is not None
+    new_secret = shown.group(1)
     assert new_secret not in (first.client_secret, second.client_secret)
     assert disabled.status_code == HTTPStatus.FOUND
     assert client_authenticate(client_id=first.client_id, client_secret=new_secret) is None

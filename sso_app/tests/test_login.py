@@ -27,6 +27,7 @@ def test_login_answers_a_bearer_token_with_the_user(api, reader):
     assert body["user"] == {"username": "reader", "permissions": ["sso_app.read_logs"]}
     assert len(body["token"]) >= 43  # 32 random bytes, URL-safe base64
     expires_at = parse_datetime(body["expires_at"])
+    assert expires_at is not None
     assert timedelta(minutes=29) < expires_at - timezone.now() <= timedelta(minutes=30)
 
 

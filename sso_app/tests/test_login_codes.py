@@ -9,6 +9,7 @@ import time_machine
 from celery import current_app
 from django.core import mail
 from django.core.mail import get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPEmailBackend
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -24,7 +25,9 @@ def request_code(api, email: str):
 
 
 def emailed_code() -> str:
-    return re.search(r"\b([A-Z0-9]{5}-[A-Z0-9]{5})\b", mail.outbox[-1].body).group(1)
+    found = re.search(r"\b([A-Z0-9]{5}-[A-Z0-9]{5})\b", str(mail.outbox[-1].body))
+    assert found is not None
+    return found.group(1)
 
 
 def redeem(api, email: str, code: str):
@@ -168,7 +171,9 @@ def test_the_request_only_queues_the_email(api, reader, queued_tasks):
 def test_the_smtp_connection_is_bounded_by_email_timeout(settings):
     assert settings.EMAIL_TIMEOUT == 10
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    assert get_connection().timeout == settings.EMAIL_TIMEOUT
+    connection = get_connection()
+    assert isinstance(connection, SMTPEmailBackend)
+    assert connection.timeout == settings.EMAIL_TIMEOUT
 
 
 def test_a_queue_that_is_down_is_a_503_for_everyone_alike(api, reader, monkeypatch):

@@ -40,7 +40,7 @@ def clock():
         yield traveller
 
 
-def active(expires_at: datetime = NOW + timedelta(minutes=30), permissions=("sso_app.read_logs",)) -> dict:
+def active(expires_at: datetime = NOW + timedelta(minutes=30), permissions=("sso_app.read_logs",)) -> dict[str, object]:
     return {
         "active": True,
         "username": "reader",
@@ -147,7 +147,8 @@ def test_calls_use_the_short_timeouts(clock, settings):
 
     token_validate_remote(token=TOKEN)
 
-    assert responses.calls[0].request.req_kwargs["timeout"] == (0.5, 2.0)
+    sent = responses.calls[0].request
+    assert sent.req_kwargs["timeout"] == (0.5, 2.0)  # type: ignore[attr-defined]  # responses adds req_kwargs
 
 
 def test_the_cache_is_bounded_oldest_out_first():
