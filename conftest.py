@@ -34,7 +34,7 @@ def django_db_setup(django_test_environment: None, django_db_blocker, tmp_path_f
     use_pixora_database(sqlite_pixora)
     _active_pixora.append(sqlite_pixora)
     with django_db_blocker.unblock():
-        old_config = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+        old_config = setup_databases(verbosity=0, interactive=False, aliases={"default"})  # type: ignore[arg-type]  # stub says Mapping; Django takes a set of names
     yield
     with django_db_blocker.unblock():
         teardown_databases(old_config, verbosity=0)
@@ -103,7 +103,7 @@ def png() -> bytes:
     return image_bytes("PNG")
 
 
-def redis_cache(location: str) -> dict:
+def redis_cache(location: str) -> dict[str, dict[str, object]]:
     return {
         "default": {
             "BACKEND": "common.cache.RedisCache",

@@ -12,6 +12,7 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -21,7 +22,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.http import HttpResponse  # noqa: E402
+from django.http import HttpRequest, HttpResponse, HttpResponseBase  # noqa: E402
 from django.test import RequestFactory  # noqa: E402
 from django.urls import resolve  # noqa: E402
 
@@ -31,8 +32,8 @@ from request_log_app.writer import BUFFER  # noqa: E402
 PATH = "/api/v1/sessions/validate/11111111-1111-4111-8111-111111111111"
 
 
-def timed(call, request, calls: int) -> list[int]:
-    samples = []
+def timed(call: Callable[[HttpRequest], HttpResponseBase], request: HttpRequest, calls: int) -> list[int]:
+    samples: list[int] = []
     for _ in range(calls):
         started = time.perf_counter_ns()
         call(request)
@@ -43,12 +44,12 @@ def timed(call, request, calls: int) -> list[int]:
 def main(calls: int) -> None:
     response = HttpResponse(b"{}", content_type="application/json")
 
-    def view(request):
+    def view(request: HttpRequest) -> HttpResponse:
         return response
 
     request = RequestFactory().get(PATH)
     request.resolver_match = resolve(PATH)
-    request.request_id = "0" * 32
+    request.request_id = "0" * 32  # type: ignore[attr-defined]  # as RequestIdMiddleware sets it
     BUFFER.background = False
     middleware = RequestLogMiddleware(view)
 
