@@ -6,13 +6,16 @@ import functools
 import os
 import signal
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reliability.load import HELD_SERVICES, Load
+import psycopg2
+
+from reliability.load import PROBE_BATCH, Load
 from reliability.stack import FACEPASS_DATABASE, SoakStack
-from testing.upstream import RecordedRequest
 
 PIXORA_DOWN_SECONDS = 10.0
 FACEPASS_DOWN_SECONDS = 5.0
@@ -22,8 +25,9 @@ CONNECTION_KILLING_INTERVAL = 0.5
 REDIS_DOWN_SECONDS = 10.0
 WORKER_KILLS = 4
 WORKER_KILL_SPACING = 1.5
-# How long a kill waits for its held call to reach the Pixora stand-in.
-HELD_CALL_WAIT = 10.0
+# How long a kill waits for its probe's query to wait in Pixora's database.
+PROBE_WAIT = 10.0
+PIXORA_TABLE = "photo_sessions"
 UPSTREAM_HANG_SECONDS = 20.0
 UPSTREAM_REFUSE_SECONDS = 10.0
 
@@ -80,6 +84,19 @@ def established_connections(pid: int, *, local_port: int) -> int:
     return held
 
 
+@contextmanager
+def table_locked(url: str, table: str) -> Iterator[None]:
+    """An ACCESS EXCLUSIVE lock on the table for the block: every query on it waits until the block ends."""
+    connection = psycopg2.connect(url, connect_timeout=3)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+        yield
+    finally:
+        connection.rollback()
+        connection.close()
+
+
 def faults_for(stack: SoakStack, load: Load) -> list[tuple[Fault, Inject]]:
     def pixora_down(fault: Fault) -> None:
         open_connections = stack.pixora_cluster.client_connections(stack.pixora_database)
@@ -119,35 +136,41 @@ def faults_for(stack: SoakStack, load: Load) -> list[tuple[Fault, Inject]]:
         workers = stack.gunicorn.worker_pids()
         return victim not in workers and len(workers) >= count
 
-    def held_call(since: int) -> RecordedRequest | None:
-        """The first call for the held session the Pixora stand-in received after the first `since` requests."""
-        return next((r for r in stack.upstream.requests[since:] if stack.held_id in r.path), None)
+    def probe_backend_port(probe_id: str) -> int | None:
+        """The client port of the Pixora connection whose query for this id waits on a lock, if one does."""
+        rows = stack.pixora_cluster.execute(
+            "SELECT client_port FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'"
+            " AND query LIKE %s",
+            (stack.pixora_database, f"%{probe_id}%"),
+        )
+        return rows[0][0] if rows else None
 
     def kill_workers(fault: Fault) -> None:
-        # Each kill lands on the worker serving a request the stand-in holds, so it surely cuts one mid-answer.
-        stack.upstream.behave_for(stack.held_id, "hang")
+        # Each kill lands on the worker whose probe is waiting in Pixora's database (the table locked meanwhile), so
+        # it surely cuts a request mid-answer; the probe is a POST, which nginx does not retry on another worker.
         nginx_connections = in_flight = 0
+        pixora_url = stack.pixora_cluster.url(stack.pixora_database)
         for _ in range(WORKER_KILLS):
-            since = len(stack.upstream.requests)
-            load.send(HELD_SERVICES)
-            if not wait_for(lambda since=since: held_call(since) is not None, timeout=HELD_CALL_WAIT):
-                raise RuntimeError(f"no call for the held session reached the Pixora stand-in in {HELD_CALL_WAIT} s")
-            client_port = held_call(since).client_port
-            workers = stack.gunicorn.worker_pids()
-            victim = next((pid for pid in workers if established_connections(pid, local_port=client_port)), None)
-            if victim is None:
-                raise RuntimeError(f"no gunicorn worker holds the held call's connection (port {client_port})")
-            nginx_connections += established_connections(victim, local_port=stack.gunicorn.port)
-            in_flight += load.in_flight
-            os.kill(victim, signal.SIGKILL)
-            fault.kills.append(load.now())
+            probe_id = str(uuid.uuid4())
+            with table_locked(pixora_url, PIXORA_TABLE):
+                load.send(PROBE_BATCH, probe_id)
+                if not wait_for(lambda probe_id=probe_id: probe_backend_port(probe_id) is not None, timeout=PROBE_WAIT):
+                    raise RuntimeError(f"the probe's query did not reach Pixora's database within {PROBE_WAIT:g} s")
+                client_port = probe_backend_port(probe_id)
+                workers = stack.gunicorn.worker_pids()
+                victim = next((pid for pid in workers if established_connections(pid, local_port=client_port)), None)
+                if victim is None:
+                    raise RuntimeError(f"no gunicorn worker holds the probe's database connection (port {client_port})")
+                nginx_connections += established_connections(victim, local_port=stack.gunicorn.port)
+                in_flight += load.in_flight
+                os.kill(victim, signal.SIGKILL)
+                fault.kills.append(load.now())
             if not wait_for(functools.partial(replaced, victim, len(workers))):
                 raise RuntimeError(f"gunicorn did not replace worker {victim} within 30 s")
             time.sleep(WORKER_KILL_SPACING)
-        stack.upstream.behave_for(stack.held_id, "ok")
         fault.hit = (
-            f"{len(fault.kills)} workers killed, each serving a held services call; they held "
-            f"{nginx_connections} connections from nginx, with requests in flight (client side): {in_flight}"
+            f"{len(fault.kills)} workers killed, each serving a probe; they held {nginx_connections} connections "
+            f"from nginx, with requests in flight (client side): {in_flight}"
         )
         fault.hit_count = len(fault.kills)
 
@@ -190,8 +213,8 @@ def faults_for(stack: SoakStack, load: Load) -> list[tuple[Fault, Inject]]:
             Fault(
                 "worker-sigkill",
                 f"a gunicorn worker SIGKILLed {WORKER_KILLS} times, {WORKER_KILL_SPACING:g} s after each "
-                "replacement, each while serving a services call the Pixora stand-in holds",
-                probe=HELD_SERVICES,
+                "replacement, each while serving a probe (a batch validation held on a lock in Pixora's database)",
+                probe=PROBE_BATCH,
             ),
             kill_workers,
         ),

@@ -19,8 +19,9 @@ REQUEST_TIMEOUT = (3.0, 20.0)
 # The header nginx puts on the 503 it makes from gunicorn's failure (deploy/nginx/facepass.conf).
 UPSTREAM_ERROR_HEADER = "X-FacePass-Upstream-Error"
 
-# The services proxy on the held session (SoakStack.held_id), sent by a fault, never by the schedule.
-HELD_SERVICES = "held_services"
+# A batch validation of one session id the caller chooses, sent by a fault beside the schedule: a POST, which
+# nginx never sends again to another worker.
+PROBE_BATCH = "probe_batch"
 
 # Each request's share of the load.
 MIX = {
@@ -106,9 +107,9 @@ class Load:
         self._thread.join()
         self._pool.shutdown(wait=True)
 
-    def send(self, kind: str) -> None:
-        """One request of this kind now, beside the schedule; its result is kept with the others."""
-        self._pool.submit(self._one, kind)
+    def send(self, kind: str, session_id: str) -> None:
+        """One request of this kind for this session now, beside the schedule; its result is kept with the others."""
+        self._pool.submit(self._one, kind, session_id)
 
     def _session(self) -> requests.Session:
         if not hasattr(self._local, "session"):
@@ -126,7 +127,7 @@ class Load:
             self._pool.submit(self._one, random.choices(self._kinds, self._weights)[0])
             sent += 1
 
-    def _request(self, kind: str) -> requests.Response:
+    def _request(self, kind: str, chosen_id: str | None) -> requests.Response:
         base, session = self.stack.base_url + "/api/v1", self._session()
         enabled = random.choice(self.stack.enabled_ids)
         any_id = random.choice(self.stack.enabled_ids + self.stack.disabled_ids)
@@ -142,8 +143,8 @@ class Load:
         if kind == "services":
             # The proxy calls Pixora only for sessions FacePass serves.
             return session.get(f"{base}/remote-services/{enabled}", timeout=timeout)
-        if kind == HELD_SERVICES:
-            return session.get(f"{base}/remote-services/{self.stack.held_id}", timeout=timeout)
+        if kind == PROBE_BATCH:
+            return session.post(f"{base}/sessions/validate", json={"session_ids": [chosen_id]}, timeout=timeout)
         if kind == "batch_validate":
             ids = random.sample(self.stack.enabled_ids, 10) + [str(uuid.uuid4())]
             return session.post(f"{base}/sessions/validate", json={"session_ids": ids}, timeout=timeout)
@@ -156,21 +157,21 @@ class Load:
             return session.get(f"{base}/logs/{POD_NAME}?limit=20", headers=headers, timeout=timeout)
         raise ValueError(kind)
 
-    def _one(self, kind: str) -> None:
+    def _one(self, kind: str, chosen_id: str | None = None) -> None:
         with self._lock:
             self._in_flight += 1
         started = self.now()
         try:
-            result = self._answer(kind, started)
+            result = self._answer(kind, started, chosen_id)
         finally:
             with self._lock:
                 self._in_flight -= 1
         with self._lock:
             self.results.append(result)
 
-    def _answer(self, kind: str, started: float) -> Result:
+    def _answer(self, kind: str, started: float, chosen_id: str | None = None) -> Result:
         try:
-            response = self._request(kind)
+            response = self._request(kind, chosen_id)
         except requests.RequestException as exc:
             return Result(kind, started, self.now(), None, error=type(exc).__name__)
         accepted_id = ""

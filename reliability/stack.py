@@ -46,8 +46,6 @@ class SoakStack:
     gunicorn: ServerProcess
     enabled_ids: list[str] = field(default_factory=list)
     disabled_ids: list[str] = field(default_factory=list)
-    # A FacePass-enabled session the load never asks for: the Pixora stand-in holds its calls when told to.
-    held_id: str = ""
     token: str = ""
 
 
@@ -140,7 +138,6 @@ def soak_stack(workdir: Path, log: Callable[[str], None]) -> Iterator[SoakStack]
             f"{base_url}/api/v1/auth/login", json={"username": "soak", "password": password}, timeout=10
         )
         login.raise_for_status()
-        enabled_ids = [str(row["id"]) for row in rows if row["facepass_enabled"]]
         yield SoakStack(
             base_url=base_url,
             pixora_cluster=pixora_cluster,
@@ -149,9 +146,8 @@ def soak_stack(workdir: Path, log: Callable[[str], None]) -> Iterator[SoakStack]
             redis=redis,
             upstream=upstream,
             gunicorn=gunicorn,
-            enabled_ids=enabled_ids[1:],
+            enabled_ids=[str(row["id"]) for row in rows if row["facepass_enabled"]],
             disabled_ids=[str(row["id"]) for row in rows if not row["facepass_enabled"]],
-            held_id=enabled_ids[0],
             token=login.json()["token"],
         )
 

@@ -4,7 +4,6 @@
         settings.MAIN_API_URL = upstream.url        # http://127.0.0.1:<port>
         upstream.behave("hang")                     # every later request hangs (see MODES)
         upstream.behave("refuse")                   # the port closed; any other mode opens it again
-        upstream.behave_for(session_id, "hang")     # only this session's paths hang
         ...
         upstream.paths                              # every path received, in order (query strings included)
         upstream.requests[0].headers                # and the headers each request came with
@@ -130,8 +129,6 @@ class _Reply:
 class RecordedRequest:
     path: str
     headers: dict[str, str]
-    # The client's side of the connection: which process holds a request is found by this port.
-    client_port: int = 0
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -163,11 +160,10 @@ class PixoraApiStub:
                 pass
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-                stub.requests.append(RecordedRequest(self.path, dict(self.headers.items()), self.client_address[1]))
+                stub.requests.append(RecordedRequest(self.path, dict(self.headers.items())))
                 stub._answer(self)
 
         self._handler = Handler
-        self._session_behaviours: dict[str, Behaviour] = {}
         self._listening = False
         self.server = _QuietServer((self.host, self.port), Handler)
         self.url = f"http://{self.host}:{self.server.server_address[1]}"
@@ -211,21 +207,8 @@ class PixoraApiStub:
         else:
             self._listen()
 
-    def behave_for(self, session_id: str, mode: str, **options: Any) -> None:
-        """Answer this session's paths (/api/session/<id>/…) this way, the others as behave() says; "ok" ends it.
-        Requests hanging or trickling until now, of any session, are let go."""
-        if mode not in MODES or mode == "refuse":
-            raise ValueError(f"unknown mode {mode!r} for one session; one of {', '.join(set(MODES) - {'refuse'})}")
-        if mode == "ok":
-            self._session_behaviours.pop(session_id, None)
-        else:
-            self._session_behaviours[session_id] = Behaviour(mode=mode, **options)
-        self._release.set()
-        self._release = threading.Event()
-
     def reset(self) -> None:
         """Answer normally again and forget the requests received; the photos set stay."""
-        self._session_behaviours.clear()
         self.behave("ok")
         self.requests.clear()
 
@@ -246,15 +229,11 @@ class PixoraApiStub:
 
     def _answer(self, handler: BaseHTTPRequestHandler) -> None:
         behaviour, release = self.behaviour, self._release
-        if behaviour.mode == "refuse":
+        mode = behaviour.mode
+        if mode == "refuse":
             # A request on a connection kept alive from before the listener closed.
             handler.close_connection = True
             return
-        path = urlsplit(handler.path).path
-        if path.startswith(SERVICES_PATH_PREFIX):
-            session_id = unquote(path.removeprefix(SERVICES_PATH_PREFIX).split("/", 1)[0])
-            behaviour = self._session_behaviours.get(session_id, behaviour)
-        mode = behaviour.mode
         if mode == "hang":
             release.wait(timeout=HANG_LIMIT_SECONDS)
             handler.close_connection = True

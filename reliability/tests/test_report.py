@@ -10,7 +10,7 @@ from http import HTTPStatus
 import pytest
 
 from reliability.faults import Fault, established_connections
-from reliability.load import HELD_SERVICES, Result, png_bytes
+from reliability.load import PROBE_BATCH, Result, png_bytes
 from reliability.report import (
     LOST,
     UploadCheck,
@@ -129,17 +129,17 @@ def test_a_request_lost_while_a_worker_was_killed_is_explained():
 
 
 def test_a_request_a_worker_kill_cut_must_come_back_as_lost():
-    killed = fault(kills=[11.05], probe=HELD_SERVICES)
-    cut = Result(HELD_SERVICES, 11.0, 11.1, UNAVAILABLE, upstream_error="502")
-    answered = Result(HELD_SERVICES, 11.0, 11.1, HTTPStatus.GATEWAY_TIMEOUT)
+    killed = fault(kills=[11.05], probe=PROBE_BATCH)
+    cut = Result(PROBE_BATCH, 11.0, 11.1, UNAVAILABLE, upstream_error="502")
+    answered = Result(PROBE_BATCH, 11.0, 11.1, HTTPStatus.GATEWAY_TIMEOUT)
 
     (passed,) = fault_checks([*steady(0, 30), cut], [killed], finished=30.0)
     (missed,) = fault_checks([*steady(0, 30), cut, answered], [killed], finished=30.0)
     (none_sent,) = fault_checks(steady(0, 30), [killed], finished=30.0)
 
     assert (passed.probes, passed.probes_lost, passed.problems) == (1, 1, [])
-    assert missed.problems == [f"1 of 2 {HELD_SERVICES} not counted as lost"]
-    assert none_sent.problems == [f"no {HELD_SERVICES} request answered"]
+    assert missed.problems == [f"1 of 2 {PROBE_BATCH} not counted as lost"]
+    assert none_sent.problems == [f"no {PROBE_BATCH} request answered"]
     assert not verdict([*steady(0, 30), cut, answered], [killed])
 
 
