@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -77,15 +78,17 @@ def open_page(browser, stack):
         page.close()
 
 
-def get_session(page, stack: Stack) -> dict:
+def get_session(page, stack: Stack) -> dict[str, Any]:
     url = f"{stack.url}/api/v1/sessions/validate/{ENABLED_ID}"
-    return page.evaluate(FETCH, {"url": url, "method": "GET", "body": None, "requestId": None})
+    result: dict[str, Any] = page.evaluate(FETCH, {"url": url, "method": "GET", "body": None, "requestId": None})
+    return result
 
 
-def post_batch(page, stack: Stack, probe: str) -> dict:
+def post_batch(page, stack: Stack, probe: str) -> dict[str, Any]:
     url = f"{stack.url}/api/v1/sessions/validate?probe={probe}"
     body = {"session_ids": [ENABLED_ID]}
-    return page.evaluate(FETCH, {"url": url, "method": "POST", "body": body, "requestId": probe})
+    result: dict[str, Any] = page.evaluate(FETCH, {"url": url, "method": "POST", "body": body, "requestId": probe})
+    return result
 
 
 def test_allowed_origin_reads_a_credentialed_get(open_page, stack, frontend_port):

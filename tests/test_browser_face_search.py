@@ -84,7 +84,8 @@ def found_photo_urls(page) -> set[str]:
 
 
 def thumbnail_widths(page) -> list[int]:
-    return page.locator("#matches img").evaluate_all("images => images.map(image => image.naturalWidth)")
+    widths: list[int] = page.locator("#matches img").evaluate_all("images => images.map(image => image.naturalWidth)")
+    return widths
 
 
 def test_a_selfie_from_the_camera_finds_the_customers_photos(stack, browser_page):

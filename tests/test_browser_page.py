@@ -200,14 +200,15 @@ def test_camera_and_file_picker_wait_for_consent(app, browser_page):
     assert browser_page.errors == []
 
 
-def stored_search(tmp_path: Path, face_search_id: str) -> tuple | None:
+def stored_search(tmp_path: Path, face_search_id: str) -> tuple[str, str, str, int, bytes] | None:
     """(session id, status, content type, size, selfie bytes) of an upload, from FacePass's SQLite database."""
     with sqlite3.connect(tmp_path / "facepass.sqlite3") as connection:
-        return connection.execute(
+        row: tuple[str, str, str, int, bytes] | None = connection.execute(
             "SELECT r.session_id, r.status, r.content_type, r.size, s.data FROM face_search_app_facesearchrequest r "
             "JOIN face_search_app_selfie s ON s.request_id = r.id WHERE r.id = ?",
             (face_search_id.replace("-", ""),),
         ).fetchone()
+    return row
 
 
 def choose_file(page, data: bytes = TINY_PNG, name: str = "me.png", mime_type: str = "image/png") -> None:
@@ -261,13 +262,15 @@ def test_a_file_chosen_instead_of_the_camera_is_sent_with_consent(app, browser_p
     page.locator("#upload-message.ok").wait_for()
 
     face_search_id = page.locator("#facepass").get_attribute("data-face-search-id")
-    assert stored_search(tmp_path, face_search_id)[1:] == ("queued", "image/png", len(TINY_PNG), TINY_PNG)
+    row = stored_search(tmp_path, face_search_id)
+    assert row is not None
+    assert row[1:] == ("queued", "image/png", len(TINY_PNG), TINY_PNG)
     assert page.evaluate("window.sentForms") == [[["image", "me.png"], ["consent", "true"]]]
     assert page.locator("#camera-preview").is_visible()
     assert browser_page.errors == []
 
 
-def route_search(page, base_url: str, answers: list[dict]) -> None:
+def route_search(page, base_url: str, answers: list[dict[str, object]]) -> None:
     """Answer the page's status polls with these answers in turn (the last one repeats), and serve test photos."""
     remaining = list(answers)
 
@@ -279,8 +282,13 @@ def route_search(page, base_url: str, answers: list[dict]) -> None:
     page.route(f"{base_url}/test-photos/**", lambda route: route.fulfill(content_type="image/png", body=TINY_PNG))
 
 
-def search_answer(status: str, **fields) -> dict:
-    answer = {"id": "5e5e5e5e-0000-4000-8000-000000000001", "status": status, "progress": None, "matches": []}
+def search_answer(status: str, **fields: object) -> dict[str, object]:
+    answer: dict[str, object] = {
+        "id": "5e5e5e5e-0000-4000-8000-000000000001",
+        "status": status,
+        "progress": None,
+        "matches": [],
+    }
     return answer | {"error": None} | fields
 
 

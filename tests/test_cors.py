@@ -156,7 +156,8 @@ def settings_in(env: dict[str, str], *names: str) -> dict[str, object]:
         [sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    values: dict[str, object] = json.loads(result.stdout)
+    return values
 
 
 def test_csrf_trusted_origins_follow_the_allowed_origins(tmp_path):

@@ -19,7 +19,7 @@ SESSION_ID = "11111111-1111-4111-8111-111111111111"
 LEAK_MARKERS = ("Traceback", "hunter2", "/srv/facepass", "SECRET_KEY", 'File "', "django.", "DATABASES")
 
 
-def deploy_check(env: dict[str, str]) -> subprocess.CompletedProcess:
+def deploy_check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=REPO_ROOT,

@@ -6,6 +6,7 @@ Bounded here (SCHEMATHESIS_MAX_EXAMPLES per operation, 25 by default); `make soa
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import pytest
 import schemathesis
@@ -22,6 +23,9 @@ from schemathesis.specs.openapi.checks import (
 
 from testing.services import base_environment, gunicorn_server, manage
 from testing.upstream import PixoraApiStub
+
+if TYPE_CHECKING:
+    from schemathesis.specs.openapi.schemas import OpenApiOperation
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"))
 SERVER_ERRORS_NEVER_DOCUMENTED = {500, 501}
@@ -108,7 +112,7 @@ def api_schema(server):
     return schemathesis.openapi.from_url(f"{server}/api/schema/")
 
 
-def operations(api_schema) -> list:
+def operations(api_schema) -> list[OpenApiOperation]:
     return [result.ok() for result in api_schema.get_all_operations()]
 
 

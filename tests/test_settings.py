@@ -12,7 +12,7 @@ from testing.config import variables_read
 from testing.services import REPO_ROOT, base_environment
 
 
-def django_check(env: dict[str, str]) -> subprocess.CompletedProcess:
+def django_check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "manage.py", "check"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60
     )

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from http import HTTPStatus
+from typing import Any
 
 import pytest
 import requests
@@ -45,7 +46,8 @@ class Deployment:
             f"{self.auth_url}/api/v1/auth/login", json={"username": username, "password": PASSWORD}, timeout=10
         )
         assert response.status_code == HTTPStatus.OK, response.text
-        return response.json()["token"]
+        token: str = response.json()["token"]
+        return token
 
     def logs(self, token: str) -> requests.Response:
         return self.http.get(
@@ -81,12 +83,12 @@ def deployment(tmp_path_factory) -> Iterator[Deployment]:
         yield Deployment(auth_url=auth_url, gateway_url=gateway_url, auth_stack=auth_stack, http=http)
 
 
-def wait_for_entries(deployment: Deployment, token: str, count: int, timeout: float = 5.0) -> dict:
+def wait_for_entries(deployment: Deployment, token: str, count: int, timeout: float = 5.0) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         response = deployment.logs(token)
         assert response.status_code == HTTPStatus.OK, response.text
-        body = response.json()
+        body: dict[str, Any] = response.json()
         if len(body["entries"]) >= count or time.monotonic() > deadline:
             return body
         time.sleep(0.2)
