@@ -22,7 +22,7 @@ from sso_app.throttles import sign_in_local_counts_clear
 from testing.images import image_bytes
 from testing.pixora import PixoraTestDatabase, PostgresPixora, SqlitePixora, use_pixora_database
 from testing.postgres import postgres_server_available
-from testing.services import service_missing, test_postgres_url, test_redis_url
+from testing.services import postgres_test_url, redis_test_url, service_missing
 
 _active_pixora: list[PixoraTestDatabase] = []
 
@@ -43,7 +43,7 @@ def django_db_setup(django_test_environment: None, django_db_blocker, tmp_path_f
 @pytest.fixture(scope="session")
 def postgres_pixora_database(django_db_setup: None) -> Iterator[PostgresPixora]:
     """A real PostgreSQL database with Pixora's schema and demo rows, for the whole run."""
-    url = test_postgres_url()
+    url = postgres_test_url()
     if reason := postgres_server_available(url):
         service_missing(reason)
     database = PostgresPixora(server_url=url)
@@ -116,7 +116,7 @@ def redis_cache(location: str) -> dict[str, dict[str, object]]:
 
 @pytest.fixture
 def real_redis(settings):
-    url = test_redis_url()
+    url = redis_test_url()
     try:
         redis.Redis.from_url(url, socket_connect_timeout=1).ping()
     except redis.RedisError as exc:

@@ -29,7 +29,7 @@ import requests
 from sessions_app.demo import DEMO_SESSIONS, demo_database_create
 from testing.postgres import postgres_server_available
 from testing.redis_server import RedisServer, redis_server_missing
-from testing.services import base_environment, gunicorn_server, manage, service_missing, test_postgres_url
+from testing.services import base_environment, gunicorn_server, manage, postgres_test_url, service_missing
 from testing.upstream import PixoraApiStub
 from testing.workers import facepass_postgres_database
 
@@ -50,7 +50,7 @@ class FaceStack:
     broker: RedisServer
     database_url: str
 
-    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """Rows from FacePass's database, read outside the app."""
         connection = psycopg2.connect(self.database_url)
         try:
@@ -88,7 +88,7 @@ class FaceStack:
 
 def face_search_stack_missing() -> str | None:
     """Why the stack can't start here, or None."""
-    return redis_server_missing() or postgres_server_available(test_postgres_url())
+    return redis_server_missing() or postgres_server_available(postgres_test_url())
 
 
 @contextmanager
@@ -112,7 +112,7 @@ def face_search_stack(
         broker = RedisServer(directory / "redis")
         broker.start()
         stack.callback(broker.stop)
-        database_url = stack.enter_context(facepass_postgres_database(postgres_url or test_postgres_url()))
+        database_url = stack.enter_context(facepass_postgres_database(postgres_url or postgres_test_url()))
         pixora_api = stack.enter_context(PixoraApiStub())
         env = base_environment(
             directory,

@@ -110,9 +110,10 @@ def faceless_photo(seed: int, size: tuple[int, int] = (1200, 800)) -> Image.Imag
     columns = np.arange(width)
     for layer in range(3):
         base = height * (0.45 + 0.15 * layer)
-        ridge = base + sum(
+        waves = (
             rng.uniform(10, 60) * np.sin(columns / rng.uniform(60, 300) + rng.uniform(0, 2 * np.pi)) for _ in range(3)
         )
+        ridge = base + sum(waves, np.zeros(width))
         below = np.arange(height)[:, None] >= ridge[None, :]
         pixels[below] = rng.uniform(20, 160, 3) * (1 - 0.15 * layer)
 
@@ -181,7 +182,8 @@ def _rgb_to_yuv420(image: Image.Image) -> bytes:
 
     def subsampled(plane: np.ndarray) -> np.ndarray:
         height, width = plane.shape
-        return plane.reshape(height // 2, 2, width // 2, 2).mean(axis=(1, 3))
+        averaged: np.ndarray = plane.reshape(height // 2, 2, width // 2, 2).mean(axis=(1, 3))
+        return averaged
 
     planes = (luma, subsampled(blue_difference), subsampled(red_difference))
     return b"".join(np.rint(plane).clip(0, 255).astype(np.uint8).tobytes() for plane in planes)

@@ -80,7 +80,7 @@ http {{
     return path
 
 
-def nginx_check(config: Path) -> subprocess.CompletedProcess:
+def nginx_check(config: Path) -> subprocess.CompletedProcess[str]:
     """`nginx -t` on a top-level config."""
     return subprocess.run(
         [NGINX_BINARY, "-t", "-p", str(config.parent), "-c", str(config), "-e", str(config.parent / "error.log")],

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg2
 
@@ -130,7 +131,7 @@ class PostgresCluster:
     def running(self) -> bool:
         return (self.directory / "postmaster.pid").exists()
 
-    def execute(self, sql: str, params: tuple = (), *, database: str = "postgres") -> list[tuple]:
+    def execute(self, sql: str, params: tuple[Any, ...] = (), *, database: str = "postgres") -> list[tuple[Any, ...]]:
         connection = psycopg2.connect(self.url(database), connect_timeout=3)
         connection.autocommit = True
         try:
@@ -147,7 +148,8 @@ class PostgresCluster:
             " WHERE datname = %s AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
             (database,),
         )
-        return rows[0][0]
+        count: int = rows[0][0]
+        return count
 
     def terminate_connections(self, database: str) -> int:
         """pg_terminate_backend on every client connection to this database but ours; how many were ended."""

@@ -29,7 +29,7 @@ def redis_server_missing() -> str | None:
 class RedisServer:
     workdir: Path
     port: int = field(default_factory=free_port)
-    process: subprocess.Popen | None = None
+    process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:

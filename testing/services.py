@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,26 +33,22 @@ def service_missing(reason: str) -> None:
     pytest.skip(reason)
 
 
-def test_postgres_url() -> str:
+def postgres_test_url() -> str:
     return os.environ.get("TEST_POSTGRES_URL", DEFAULT_TEST_POSTGRES_URL)
 
 
-def test_redis_url() -> str:
+def redis_test_url() -> str:
     return os.environ.get("TEST_REDIS_URL", DEFAULT_TEST_REDIS_URL)
-
-
-# Helpers, not tests, though their names start with "test_".
-test_postgres_url.__test__ = False
-test_redis_url.__test__ = False
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
-def wait_for_http(url: str, *, timeout: float = 30.0, process: subprocess.Popen | None = None) -> None:
+def wait_for_http(url: str, *, timeout: float = 30.0, process: subprocess.Popen[Any] | None = None) -> None:
     """Wait until `url` answers with any HTTP status (the app has loaded, not just the port)."""
     deadline = time.monotonic() + timeout
     last_error: Exception | None = None
@@ -69,7 +66,7 @@ def wait_for_http(url: str, *, timeout: float = 30.0, process: subprocess.Popen 
     raise TimeoutError(f"{url} did not answer within {timeout} s: {last_error}")
 
 
-def stop_process(process: subprocess.Popen, *, timeout: float = 10.0) -> None:
+def stop_process(process: subprocess.Popen[Any], *, timeout: float = 10.0) -> None:
     if process.poll() is None:
         process.terminate()
         try:
@@ -79,7 +76,7 @@ def stop_process(process: subprocess.Popen, *, timeout: float = 10.0) -> None:
             process.wait()
 
 
-def manage(*args: str, env: Mapping[str, str]) -> subprocess.CompletedProcess:
+def manage(*args: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
     """Run manage.py in a child process with this environment; fail loudly with its output."""
     result = subprocess.run(
         [sys.executable, "manage.py", *args], cwd=REPO_ROOT, env=dict(env), capture_output=True, text=True, timeout=120
@@ -117,7 +114,7 @@ class ServerProcess:
     """A server running as our child: its base URL and its root process (a master, when it has workers)."""
 
     url: str
-    process: subprocess.Popen
+    process: subprocess.Popen[bytes]
 
     @property
     def port(self) -> int:

@@ -31,7 +31,7 @@ def celery_worker(
     queues: str = "search,index",
     concurrency: int = 2,
     ready_timeout: float = 60.0,
-) -> Iterator[subprocess.Popen]:
+) -> Iterator[subprocess.Popen[bytes]]:
     """`celery -A project_config worker` as deployed (prefork), in its own process group; stopped at the end."""
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
@@ -68,7 +68,7 @@ def celery_worker(
         stop_process(process, timeout=20)
 
 
-def _wait_for_ready(process: subprocess.Popen, log_path: Path, timeout: float) -> None:
+def _wait_for_ready(process: subprocess.Popen[bytes], log_path: Path, timeout: float) -> None:
     start = log_path.stat().st_size if log_path.exists() else 0
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -82,7 +82,7 @@ def _wait_for_ready(process: subprocess.Popen, log_path: Path, timeout: float) -
     raise TimeoutError(f"celery worker not ready within {timeout} s:\n{log_path.read_text()[-3000:]}")
 
 
-def worker_kill(process: subprocess.Popen) -> None:
+def worker_kill(process: subprocess.Popen[bytes]) -> None:
     """SIGKILL the worker and its pool processes at once, as when its machine dies."""
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=10)

@@ -13,7 +13,7 @@ import yaml
 from sessions_app.demo import COLUMNS, DEMO_SESSIONS
 from testing.config import variables_read
 from testing.postgres import autocommit, postgres_server_available
-from testing.services import REPO_ROOT, service_missing, test_postgres_url
+from testing.services import REPO_ROOT, postgres_test_url, service_missing
 
 COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.local.yml").read_text())
 
@@ -67,7 +67,7 @@ def test_nginx_uses_the_production_config_unchanged():
 @pytest.fixture
 def empty_postgres_database() -> Iterator[str]:
     """A fresh, empty PostgreSQL database on the test server, as the pixora-db container starts."""
-    server_url = test_postgres_url()
+    server_url = postgres_test_url()
     if reason := postgres_server_available(server_url):
         service_missing(reason)
     name = f"facepass_test_compose_{uuid.uuid4().hex[:12]}"
@@ -93,7 +93,9 @@ def test_pixora_init_scripts_give_the_demo_sessions_to_a_select_only_role(empty_
             rows = [dict(zip(COLUMNS, row, strict=True)) for row in cursor.fetchall()]
             cursor.execute("SET ROLE facepass_reader")
             cursor.execute("SELECT count(*) FROM photo_sessions")
-            (readable,) = cursor.fetchone()
+            count = cursor.fetchone()
+            assert count is not None
+            (readable,) = count
             cursor.execute("SAVEPOINT write_attempt")
             with pytest.raises(psycopg2.errors.InsufficientPrivilege):
                 cursor.execute("UPDATE photo_sessions SET name = 'changed'")

@@ -19,7 +19,7 @@ from bench.faces.run import MATCH_THRESHOLD, random_session_faces
 from bench.tests.helpers import bench_module_run, markdown_tables
 from face_search_app.matching import photos_nearest
 from testing.face_stack import face_search_stack_missing
-from testing.services import service_missing, test_postgres_url
+from testing.services import postgres_test_url, service_missing
 
 SMOKE_TIMEOUT = 180
 SMOKE_PHOTOS = 6
@@ -78,7 +78,7 @@ def faces_output(tmp_path_factory) -> Path:
         "BENCH_FACES_MATCH_RUNS": "20",
         "BENCH_FACES_LOAD_FACES": "1000",
         "BENCH_LOAD_SAMPLE": "0.1",
-        "BENCH_POSTGRES_URL": test_postgres_url(),
+        "BENCH_POSTGRES_URL": postgres_test_url(),
     }
     output = tmp_path_factory.mktemp("bench-faces")
     return bench_module_run("bench.faces", settings, output=output, timeout=SMOKE_TIMEOUT)

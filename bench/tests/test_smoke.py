@@ -19,7 +19,7 @@ from bench.report import SUMMARY_COLUMNS
 from bench.scenarios import SCENARIOS
 from bench.tests.helpers import bench_module_run, markdown_tables
 from testing.postgres import postgres_server_available
-from testing.services import service_missing, test_postgres_url, test_redis_url
+from testing.services import postgres_test_url, redis_test_url, service_missing
 
 BENCH_TIMEOUT = 240
 
@@ -69,20 +69,20 @@ def bench_output(tmp_path_factory) -> Path:
     missing = [tool for tool in ("wrk", "nginx") if not (shutil.which(tool) or Path(f"/usr/sbin/{tool}").exists())]
     if missing:
         service_missing(f"the bench needs {', '.join(missing)} (make system-packages)")
-    if reason := postgres_server_available(test_postgres_url()):
+    if reason := postgres_server_available(postgres_test_url()):
         service_missing(reason)
     try:
-        redis.Redis.from_url(test_redis_url(), socket_connect_timeout=1).ping()
+        redis.Redis.from_url(redis_test_url(), socket_connect_timeout=1).ping()
     except redis.RedisError as exc:
-        service_missing(f"no Redis at {test_redis_url()}: {exc}")
+        service_missing(f"no Redis at {redis_test_url()}: {exc}")
     settings = {
         "BENCH_DURATION": "1",
         "BENCH_WARMUP": "0",
         "BENCH_ROWS": "2000",
         "BENCH_CONNECTIONS": "4",
         "BENCH_LOAD_SAMPLE": "0.1",
-        "BENCH_POSTGRES_URL": test_postgres_url(),
-        "BENCH_REDIS_URL": test_redis_url(),
+        "BENCH_POSTGRES_URL": postgres_test_url(),
+        "BENCH_REDIS_URL": redis_test_url(),
     }
     return bench_module_run("bench", settings, output=tmp_path_factory.mktemp("bench-results"), timeout=BENCH_TIMEOUT)
 

