@@ -19,7 +19,7 @@ from testing.postgres import autocommit, database_url
 
 PIXORA_SCHEMA_SQL = Path(__file__).resolve().parent.parent / "deploy" / "pixora" / "schema.sql"
 
-register_uuid()
+register_uuid()  # type: ignore[no-untyped-call]  # types-psycopg2 leaves register_uuid unannotated
 
 
 class PixoraTestDatabase:
@@ -54,9 +54,9 @@ class SqlitePixora(PixoraTestDatabase):
 
     def count(self) -> int:
         with sqlite3.connect(self.path) as connection:
-            (count,) = connection.execute("SELECT count(*) FROM photo_sessions").fetchone()
+            row: tuple[int] = connection.execute("SELECT count(*) FROM photo_sessions").fetchone()
         connection.close()
-        return count
+        return row[0]
 
 
 @dataclass
@@ -89,7 +89,10 @@ class PostgresPixora(PixoraTestDatabase):
     def count(self) -> int:
         with autocommit(self.url) as cursor:
             cursor.execute("SELECT count(*) FROM photo_sessions")
-            return cursor.fetchone()[0]
+            row = cursor.fetchone()
+        assert row is not None, "count(*) answers one row"
+        count: int = row[0]
+        return count
 
     def rows_digest(self) -> str:
         """Every row as text, to show that nothing changed."""

@@ -200,11 +200,14 @@ def test_a_third_party_oauth_client_configures_itself_by_discovery_and_introspec
     metadata.validate_issuer()
     metadata.validate_introspection_endpoint()
     metadata.validate_introspection_endpoint_auth_methods_supported()
-    assert method in metadata["introspection_endpoint_auth_methods_supported"]
+    auth_methods = metadata["introspection_endpoint_auth_methods_supported"]
+    assert isinstance(auth_methods, list) and method in auth_methods
+    endpoint = metadata["introspection_endpoint"]
+    assert isinstance(endpoint, str)
     session = OAuth2Session(credentials.client_id, credentials.client_secret, token_endpoint_auth_method=method)
 
-    active = session.introspect_token(metadata["introspection_endpoint"], token=token, token_type_hint="access_token")
-    inactive = session.introspect_token(metadata["introspection_endpoint"], token="A" * 43)
+    active = session.introspect_token(endpoint, token=token, token_type_hint="access_token")
+    inactive = session.introspect_token(endpoint, token="A" * 43)
 
     assert active.status_code == HTTPStatus.OK
     assert active.json()["active"] is True
