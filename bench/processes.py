@@ -121,7 +121,7 @@ class Server:
         return self.running.port
 
     @property
-    def process(self) -> subprocess.Popen:
+    def process(self) -> subprocess.Popen[bytes]:
         return self.running.process
 
     def pids(self) -> list[int]:

@@ -8,9 +8,18 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import TypedDict
 
 # py-spy's raw lines: "frame;frame;...;frame <count>", a frame being "function (file:line)".
 FRAME_RE = re.compile(r"^(?P<function>.*?) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$")
+
+
+class ProfileSummary(TypedDict):
+    """Samples counted, and the top frames with their samples: on top of the stack (self) or anywhere in it."""
+
+    samples: int
+    self: list[tuple[str, int]]
+    total: list[tuple[str, int]]
 
 
 def py_spy_path() -> str | None:
@@ -18,7 +27,7 @@ def py_spy_path() -> str | None:
     return str(beside_python) if beside_python.exists() else shutil.which("py-spy")
 
 
-def py_spy_record(pid: int, output: Path, *, seconds: float, rate: int = 250) -> subprocess.Popen:
+def py_spy_record(pid: int, output: Path, *, seconds: float, rate: int = 250) -> subprocess.Popen[str]:
     """Start sampling `pid` and its children (gunicorn's workers) for `seconds`; the caller waits on it."""
     py_spy = py_spy_path()
     if py_spy is None:
@@ -71,7 +80,7 @@ def folded(raw: str) -> str:
     return "".join(f"{stack} {count}\n" for stack, count in counts.most_common())
 
 
-def summarise(raw: str, *, top: int = 25) -> dict[str, object]:
+def summarise(raw: str, *, top: int = 25) -> ProfileSummary:
     """Samples per frame: self (the frame on top of the stack) and total (anywhere in it, counted once)."""
     self_counts: Counter[str] = Counter()
     total_counts: Counter[str] = Counter()
@@ -96,8 +105,8 @@ def summarise(raw: str, *, top: int = 25) -> dict[str, object]:
     }
 
 
-def summary_markdown(title: str, summary: dict[str, object], *, command: str) -> str:
-    samples = int(summary["samples"]) or 1  # type: ignore[arg-type]
+def summary_markdown(title: str, summary: ProfileSummary, *, command: str) -> str:
+    samples = summary["samples"] or 1
     lines = [
         f"# Profile: {title}",
         "",
@@ -109,7 +118,7 @@ def summary_markdown(title: str, summary: dict[str, object], *, command: str) ->
         "| % of samples | frame |",
         "| ---: | --- |",
     ]
-    lines += [f"| {100 * count / samples:.1f} | `{frame}` |" for frame, count in summary["total"]]  # type: ignore[union-attr]
+    lines += [f"| {100 * count / samples:.1f} | `{frame}` |" for frame, count in summary["total"]]
     lines += ["", "## Top frames by self time (the frame running)", "", "| % of samples | frame |", "| ---: | --- |"]
-    lines += [f"| {100 * count / samples:.1f} | `{frame}` |" for frame, count in summary["self"]]  # type: ignore[union-attr]
+    lines += [f"| {100 * count / samples:.1f} | `{frame}` |" for frame, count in summary["self"]]
     return "\n".join(lines) + "\n"

@@ -37,27 +37,29 @@ def fmt(value: Any, digits: int = 2) -> str:
     return str(value)
 
 
-def _ratio(numerator: dict | None, denominator: dict | None) -> float | None:
+def _ratio(numerator: dict[str, Any] | None, denominator: dict[str, Any] | None) -> float | None:
     if not numerator or not denominator or not denominator.get("rps"):
         return None
-    return round(numerator["rps"] / denominator["rps"], 2)
+    ratio: float = numerator["rps"] / denominator["rps"]
+    return round(ratio, 2)
 
 
-def _cpu_ratio(facepass: dict | None, other: dict | None) -> float | None:
+def _cpu_ratio(facepass: dict[str, Any] | None, other: dict[str, Any] | None) -> float | None:
     """How many times less CPU per request FacePass spent than the other (above 1: FacePass is leaner)."""
     if not facepass or not other or not facepass.get("cpu_ms_per_request") or not other.get("cpu_ms_per_request"):
         return None
-    return round(other["cpu_ms_per_request"] / facepass["cpu_ms_per_request"], 2)
+    ratio: float = other["cpu_ms_per_request"] / facepass["cpu_ms_per_request"]
+    return round(ratio, 2)
 
 
-def _errors(run: dict | None) -> str:
+def _errors(run: dict[str, Any] | None) -> str:
     if not run:
         return "—"
     text = f"{run['bad_status']} / {run['socket_errors']}"
     return f"**{text} ⚠**" if run["bad_status"] or run["socket_errors"] else text
 
 
-def _load(run: dict | None) -> str:
+def _load(run: dict[str, Any] | None) -> str:
     if not run or "load_before" not in run:
         return "—"
     return f"{run['load_before']['busy_percent']:.0f} %, {run['load_before']['load1']:.2f}"
@@ -139,7 +141,7 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def all_runs(results: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    runs = []
+    runs: list[tuple[str, str, dict[str, Any]]] = []
     seen_floors = set()
     for row in results["scenarios"]:
         for who in ("facepass", "peer", "floor"):

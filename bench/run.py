@@ -116,8 +116,8 @@ class ScenarioRuns:
             if scenario.peer:
                 log(f"  peer c={connections}")
                 row["peer"] = self._measure(PEER, load, connections)
-            if scenario.floor:
-                row["floor"] = self._floor(scenario, connections)
+            if floor := scenario.floor:
+                row["floor"] = self._floor(scenario, floor, connections)
             rows.append(row)
         if scenario.profile and self.config.profile:
             self._profile(scenario)
@@ -138,9 +138,9 @@ class ScenarioRuns:
     def _measure(self, server: str, load: Load, connections: int) -> dict[str, Any]:
         return measure(self.servers[server], load, connections, self.config.timing, warn=log)
 
-    def _floor(self, scenario: Scenario, connections: int) -> dict[str, Any]:
+    def _floor(self, scenario: Scenario, floor: str, connections: int) -> dict[str, Any]:
         """The floor's run, once per floor, body and connection count: scenarios share them."""
-        floor, body = scenario.floor, scenario.floor_body
+        body = scenario.floor_body
         key = (f"{floor}:{body}", connections)
         if key not in self.floor_runs:
             if floor == FLOOR_DJANGO:

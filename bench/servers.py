@@ -41,7 +41,7 @@ UPSTREAM = "upstream"
 PEER = "peer"
 
 
-def http_json(url: str, *, body: dict | None = None, headers: dict[str, str] | None = None) -> Any:
+def http_json(url: str, *, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> Any:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json", **(headers or {})})
     with urllib.request.urlopen(request, timeout=10) as response:
@@ -67,7 +67,8 @@ def facepass_paths_available(paths: list[str], env: dict[str, str]) -> dict[str,
     )
     if result.returncode != 0:
         raise RuntimeError(f"could not load FacePass's URLconf:\n{result.stderr}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    found: dict[str, bool] = json.loads(result.stdout.strip().splitlines()[-1])
+    return found
 
 
 def _environment_without_ours() -> dict[str, str]:
@@ -147,7 +148,7 @@ class BenchServers:
         manage("migrate", "--noinput", env=env)
         return template, env
 
-    def start(self, wanted: set[str], *, template: str, manage_env: dict[str, str], batch_body: dict) -> None:
+    def start(self, wanted: set[str], *, template: str, manage_env: dict[str, str], batch_body: dict[str, Any]) -> None:
         """The FacePass instances, the peer and the floors in `wanted`; then signs the gateway's operator in."""
         overrides = {
             FACEPASS_CACHED: {},
@@ -218,7 +219,7 @@ class BenchServers:
         )
         self.servers[FLOOR_NGINX_PROXY] = Server(FLOOR_NGINX_PROXY, running, os.environ)
 
-    def _django_floor(self, batch_body: dict) -> None:
+    def _django_floor(self, batch_body: dict[str, Any]) -> None:
         """The bare-Django floor answers the bodies FacePass gave, captured now."""
         base = self.servers[FACEPASS_CACHED].base_url
         bodies = {

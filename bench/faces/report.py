@@ -26,7 +26,8 @@ def indexing_ratio(results: dict[str, Any]) -> float | None:
     indexing, floor = results.get("indexing"), results.get("floor")
     if not indexing or not floor or not floor.get("photos_per_s"):
         return None
-    return round(indexing["photos_per_s"] / floor["photos_per_s"], 3)
+    ratio: float = indexing["photos_per_s"] / floor["photos_per_s"]
+    return round(ratio, 3)
 
 
 def indexing_cpu_ratio(results: dict[str, Any]) -> float | None:
@@ -34,7 +35,8 @@ def indexing_cpu_ratio(results: dict[str, Any]) -> float | None:
     indexing, floor = results.get("indexing"), results.get("floor")
     if not indexing or not floor or not indexing.get("cpu_s_per_photo"):
         return None
-    return round(floor["cpu_s_per_photo"] / indexing["cpu_s_per_photo"], 3)
+    ratio: float = floor["cpu_s_per_photo"] / indexing["cpu_s_per_photo"]
+    return round(ratio, 3)
 
 
 def targets(results: dict[str, Any]) -> list[dict[str, Any]]:

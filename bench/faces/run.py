@@ -98,9 +98,7 @@ def log(message: str) -> None:
 
 def load_before(config: Config) -> dict[str, Any]:
     """How busy the machine was just before a part: busy % over BENCH_LOAD_SAMPLE s, and its load averages."""
-    busy = machine_busy(config.load_sample)
-    busy["loadavg"] = Path("/proc/loadavg").read_text().split()[:3]
-    return busy
+    return {**machine_busy(config.load_sample), "loadavg": Path("/proc/loadavg").read_text().split()[:3]}
 
 
 def spread(values_ms: list[float]) -> dict[str, float]:
@@ -151,7 +149,12 @@ def matching_measure(config: Config) -> list[dict[str, Any]]:
             started = time.perf_counter()
             matches = len(photos_nearest(faces, probe, threshold=MATCH_THRESHOLD))
             timings.append((time.perf_counter() - started) * 1000)
-        result = {"faces": size, "photos": math.ceil(size / FACES_PER_PHOTO), "matches": matches, **spread(timings)}
+        result: dict[str, Any] = {
+            "faces": size,
+            "photos": math.ceil(size / FACES_PER_PHOTO),
+            "matches": matches,
+            **spread(timings),
+        }
         result["load_before"] = before
         results.append(result)
         log(f"photos_nearest on {size:,} faces: p50 {result['p50_ms']:.2f} ms, p95 {result['p95_ms']:.2f} ms")
@@ -388,7 +391,7 @@ def selfies_measure(config: Config, stack: FaceStack, known: np.ndarray, workdir
         ]
         statuses = {status: sum(1 for s in searches if s.status == status) for status in {"done", "failed"}}
         matches = sorted(s.matches for s in searches if s.status == "done")
-        row = {
+        row: dict[str, Any] = {
             "customers": customers,
             "searches": len(searches),
             "done": statuses["done"],

@@ -13,6 +13,7 @@ import hashlib
 import json
 import sys
 import time
+from collections.abc import Mapping
 from uuid import UUID
 
 import django
@@ -96,6 +97,7 @@ def faces_load_time(session_id: UUID, runs: int) -> dict[str, object]:
 def main(argv: list[str]) -> int:
     django.setup()
     command, session_id = argv[0], UUID(argv[1])
+    result: Mapping[str, object]
     if command == "seed":
         result = session_seed(session_id, argv[2], argv[3])
     elif command == "load":

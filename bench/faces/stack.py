@@ -27,7 +27,7 @@ UNREACHED_RATE = "100000000/min"
 @dataclass
 class FaceStack(HarnessStack):
     # Pixora sessions with FacePass enabled, by the bench's name for them.
-    sessions: dict[str, str] | None = None
+    sessions: dict[str, str]
 
     def seed(self, *args: str) -> dict[str, Any]:
         """`python -m bench.faces.seed ARGS` in a Django process on this stack's database; its JSON line."""
@@ -41,7 +41,8 @@ class FaceStack(HarnessStack):
         )
         if result.returncode != 0:
             raise RuntimeError(f"bench.faces.seed {args[0]} failed:\n{result.stdout}\n{result.stderr}")
-        return json.loads(result.stdout.strip().splitlines()[-1])
+        answer: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+        return answer
 
 
 @contextmanager

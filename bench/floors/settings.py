@@ -9,7 +9,7 @@ DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 INSTALLED_APPS: list[str] = []
 MIDDLEWARE: list[str] = []
-DATABASES: dict = {}
+DATABASES: dict[str, dict[str, object]] = {}
 ROOT_URLCONF = "bench.floors.urls"
 USE_TZ = True
 # JSON file {"<name>": <body>, ...}: the bodies FacePass answered, captured by the bench.

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from django.conf import settings
 from django.http import Http404, HttpRequest, JsonResponse
 from django.urls import path
 
-BODIES = json.loads(Path(settings.BENCH_FLOOR_BODIES).read_text()) if settings.BENCH_FLOOR_BODIES else {}
+# From this floor's settings module (its DJANGO_SETTINGS_MODULE): mypy's Django plugin types `settings` as FacePass's.
+from bench.floors.settings import BENCH_FLOOR_BODIES
+
+BODIES = json.loads(Path(BENCH_FLOOR_BODIES).read_text()) if BENCH_FLOOR_BODIES else {}
 
 
 def floor(request: HttpRequest, name: str) -> JsonResponse:
