@@ -145,6 +145,9 @@ def faults_for(stack: SoakStack, load: Load) -> list[tuple[Fault, Inject]]:
         )
         return rows[0][0] if rows else None
 
+    def probe_waits(probe_id: str) -> bool:
+        return probe_backend_port(probe_id) is not None
+
     def kill_workers(fault: Fault) -> None:
         # Each kill lands on the worker whose probe is waiting in Pixora's database (the table locked meanwhile), so
         # it surely cuts a request mid-answer; the probe is a POST, which nginx does not retry on another worker.
@@ -154,9 +157,10 @@ def faults_for(stack: SoakStack, load: Load) -> list[tuple[Fault, Inject]]:
             probe_id = str(uuid.uuid4())
             with table_locked(pixora_url, PIXORA_TABLE):
                 load.send(PROBE_BATCH, probe_id)
-                if not wait_for(lambda probe_id=probe_id: probe_backend_port(probe_id) is not None, timeout=PROBE_WAIT):
+                if not wait_for(functools.partial(probe_waits, probe_id), timeout=PROBE_WAIT):
                     raise RuntimeError(f"the probe's query did not reach Pixora's database within {PROBE_WAIT:g} s")
                 client_port = probe_backend_port(probe_id)
+                assert client_port is not None, "the probe waits on the lock held here until the block ends"
                 workers = stack.gunicorn.worker_pids()
                 victim = next((pid for pid in workers if established_connections(pid, local_port=client_port)), None)
                 if victim is None:

@@ -9,11 +9,12 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Protocol
 
 import requests
 from PIL import Image
 
-from reliability.stack import POD_NAME, SoakStack
+from reliability.stack import POD_NAME
 
 REQUEST_TIMEOUT = (3.0, 20.0)
 # The header nginx puts on the 503 it makes from gunicorn's failure (deploy/nginx/facepass.conf).
@@ -34,6 +35,15 @@ MIX = {
     "upload": 0.20,
     "logs": 0.05,
 }
+
+
+class LoadTarget(Protocol):
+    """What the load needs of a stack (a SoakStack): where to send, the sessions to ask about, a reader's token."""
+
+    base_url: str
+    enabled_ids: list[str]
+    disabled_ids: list[str]
+    token: str
 
 
 @dataclass
@@ -73,7 +83,7 @@ def png_bytes() -> bytes:
 class Load:
     """Requests at a fixed rate from a pool of threads with pooled keep-alive connections, until stopped."""
 
-    def __init__(self, stack: SoakStack, *, rate: float, max_seconds: float) -> None:
+    def __init__(self, stack: LoadTarget, *, rate: float, max_seconds: float) -> None:
         self.stack = stack
         self.rate = rate
         self.max_seconds = max_seconds
@@ -114,7 +124,8 @@ class Load:
     def _session(self) -> requests.Session:
         if not hasattr(self._local, "session"):
             self._local.session = requests.Session()
-        return self._local.session
+        session: requests.Session = self._local.session
+        return session
 
     def _run(self) -> None:
         sent = 0

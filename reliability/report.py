@@ -35,7 +35,9 @@ def status_column(result: Result) -> str:
 
 def unexpected_5xx(results: Iterable[Result]) -> list[Result]:
     """Answers from FacePass itself with a 5xx it does not document."""
-    return [r for r in results if not r.lost and r.status >= 500 and r.status not in DOCUMENTED_5XX]
+    return [
+        r for r in results if not r.lost and r.status is not None and r.status >= 500 and r.status not in DOCUMENTED_5XX
+    ]
 
 
 def lost_unexplained(results: Iterable[Result], faults: Iterable[Fault]) -> list[Result]:

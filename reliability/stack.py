@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psycopg2
 import requests
@@ -54,11 +55,11 @@ def soak_stack_missing() -> str | None:
     return postgres_cluster_missing() or redis_server_missing()
 
 
-def pixora_rows(count: int) -> list[dict]:
+def pixora_rows(count: int) -> list[dict[str, Any]]:
     return [session_row(facepass_enabled=random.random() < FACEPASS_ENABLED_SHARE) for _ in range(count)]
 
 
-def _pixora_database(cluster: PostgresCluster, rows: list[dict]) -> tuple[str, str]:
+def _pixora_database(cluster: PostgresCluster, rows: list[dict[str, Any]]) -> tuple[str, str]:
     """Pixora's schema with these sessions on the cluster; its name and URL."""
     from testing.pixora import PostgresPixora  # needs Django's apps loaded
 
