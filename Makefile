@@ -38,6 +38,7 @@ system-packages:
 test: $(TEST_STAMP) system-packages
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python manage.py makemigrations --check --dry-run --settings=project_config.settings_test
 	$(BIN)/pytest
 
@@ -51,13 +52,14 @@ bench: $(TEST_STAMP) system-packages
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(TEST_STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) staticfiles facepass.sqlite3 pixora_demo.sqlite3 artifacts .pytest_cache .ruff_cache .broker .celerybeat-schedule*
+	rm -rf $(VENV) staticfiles facepass.sqlite3 pixora_demo.sqlite3 artifacts .pytest_cache .ruff_cache .mypy_cache .broker .celerybeat-schedule*
 
 # A few minutes of mixed load on nginx + gunicorn with faults injected in turn, then a longer schemathesis run;
 # writes reliability/results/latest.md. Starts its own PostgreSQL, Redis and Pixora API (see reliability/soak.py).
