@@ -3,6 +3,7 @@ and py-spy's profile of a server under the same load."""
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -92,3 +93,31 @@ def profile(
     command = f"py-spy record --pid <gunicorn master> --subprocesses --nonblocking --gil --format raw -d {seconds:g}"
     (output / f"profile-{name}.md").write_text(summary_markdown(f"{name} ({title})", summary, command=command))
     return {"scenario": name, "samples": summary["samples"], "file": folded_name}
+
+
+MEDIAN_FIGURES = ("rps", "p50_ms", "p90_ms", "p99_ms", "mean_ms", "max_ms", "cpu_ms_per_request", "cpu_cores_used")
+
+
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One server's repetitions of a run as one: the median of each figure, its spread, errors summed.
+
+    Each repetition is kept under "repetitions"; "spread" holds the lowest and highest req/s and CPU ms/req.
+    """
+    if not runs:
+        raise ValueError("no runs to summarise")
+    summary: dict[str, Any] = {key: value for key, value in runs[0].items() if key not in MEDIAN_FIGURES}
+    for key in MEDIAN_FIGURES:
+        values = [run[key] for run in runs if run.get(key) is not None]
+        summary[key] = round(statistics.median(values), 3) if values else None
+    for key in ("requests", "bad_status", "socket_errors"):
+        summary[key] = sum(int(run[key]) for run in runs)
+    summary["workers"] = max(int(run.get("workers", 0)) for run in runs)
+    summary["memory_kib"] = [sample for run in runs for sample in run.get("memory_kib", [])]
+    summary["load_before"] = max((run["load_before"] for run in runs), key=lambda load: load["busy_percent"])
+    summary["spread"] = {
+        key: [min(values), max(values)]
+        for key in ("rps", "cpu_ms_per_request")
+        if (values := [run[key] for run in runs if run.get(key) is not None])
+    }
+    summary["repetitions"] = runs
+    return summary

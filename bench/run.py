@@ -22,7 +22,7 @@ import redis
 from bench import report
 from bench.data import BenchDatabases, LoadInputs, load_inputs_write
 from bench.load import Load
-from bench.measure import Timing, measure, measure_pgbench, profile
+from bench.measure import Timing, measure, measure_pgbench, median_run, profile
 from bench.processes import BENCH_DIR, REPO_ROOT, machine_info
 from bench.scenarios import (
     AUTH_SERVICE,
@@ -34,7 +34,7 @@ from bench.scenarios import (
     SCENARIOS,
     Scenario,
 )
-from bench.servers import PEER, POD_NAME, BenchServers, facepass_paths_available
+from bench.servers import BENCH_THROTTLE_RATE, PEER, POD_NAME, BenchServers, facepass_paths_available
 
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -44,6 +44,7 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 class Config:
     duration: float
     warmup: float
+    repeats: int
     rows: int
     connections: tuple[int, ...]
     postgres_url: str
@@ -59,6 +60,7 @@ class Config:
         return cls(
             duration=float(env.get("BENCH_DURATION", "10")),
             warmup=float(env.get("BENCH_WARMUP", "3")),
+            repeats=max(1, int(env.get("BENCH_REPEATS", "3"))),
             rows=int(env.get("BENCH_ROWS", "100000")),
             connections=tuple(int(c) for c in env.get("BENCH_CONNECTIONS", "32,1").split(",")),
             postgres_url=env.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL),
@@ -96,7 +98,6 @@ class ScenarioRuns:
     servers: BenchServers
     inputs: LoadInputs
     workdir: Path
-    floor_runs: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
     profiles: list[dict[str, Any]] = field(default_factory=list)
 
     def load_for(self, scenario: Scenario) -> Load:
@@ -105,19 +106,23 @@ class ScenarioRuns:
         )
 
     def rows(self, scenario: Scenario) -> list[dict[str, Any]]:
+        """At each connection count, `repeats` rounds of FacePass, the peer and the floor in turn: the medians."""
         rows = []
         for connections in self.config.connections:
-            log(f"{scenario.name} c={connections}")
             row: dict[str, Any] = {"scenario": scenario.name, "title": scenario.title, "connections": connections}
             if scenario.compare_with:
                 row["compare_with"] = scenario.compare_with
             load = self.load_for(scenario)
-            row["facepass"] = self._measure(scenario.facepass, load, connections)
-            if scenario.peer:
-                log(f"  peer c={connections}")
-                row["peer"] = self._measure(PEER, load, connections)
-            if floor := scenario.floor:
-                row["floor"] = self._floor(scenario, floor, connections)
+            runs: dict[str, list[dict[str, Any]]] = {"facepass": [], "peer": [], "floor": []}
+            for repetition in range(1, self.config.repeats + 1):
+                log(f"{scenario.name} c={connections} ({repetition}/{self.config.repeats})")
+                runs["facepass"].append(self._measure(scenario.facepass, load, connections))
+                if scenario.peer:
+                    log(f"  peer c={connections}")
+                    runs["peer"].append(self._measure(PEER, load, connections))
+                if floor := scenario.floor:
+                    runs["floor"].append(self._floor(scenario, floor, connections))
+            row.update({who: median_run(measured) for who, measured in runs.items() if measured})
             rows.append(row)
         if scenario.profile and self.config.profile:
             self._profile(scenario)
@@ -139,17 +144,14 @@ class ScenarioRuns:
         return measure(self.servers[server], load, connections, self.config.timing, warn=log)
 
     def _floor(self, scenario: Scenario, floor: str, connections: int) -> dict[str, Any]:
-        """The floor's run, once per floor, body and connection count: scenarios share them."""
+        """One run of the scenario's floor, measured in turn with FacePass and the peer (never shared)."""
         body = scenario.floor_body
-        key = (f"{floor}:{body}", connections)
-        if key not in self.floor_runs:
-            if floor == FLOOR_DJANGO:
-                load = Load(scenario.method, f"/floor/{body}", self.inputs.hot)
-            else:
-                load = self.load_for(scenario)
-            log(f"  floor {floor} {body or ''} c={connections}")
-            self.floor_runs[key] = {"floor": floor, "body": body, **self._measure(floor, load, connections)}
-        return self.floor_runs[key]
+        if floor == FLOOR_DJANGO:
+            load = Load(scenario.method, f"/floor/{body}", self.inputs.hot)
+        else:
+            load = self.load_for(scenario)
+        log(f"  floor {floor} {body or ''} c={connections}")
+        return {"floor": floor, "body": body, **self._measure(floor, load, connections)}
 
     def _profile(self, scenario: Scenario) -> None:
         entry = profile(
@@ -217,6 +219,9 @@ def bench_run(config: Config, run_id: str, workdir: Path) -> dict[str, Any]:
                 "finished": datetime.now(UTC).isoformat(timespec="seconds"),
                 "duration_s": config.duration,
                 "warmup_s": config.warmup,
+                "repeats": config.repeats,
+                "peer_access_log": False,
+                "throttle_rate_sessions": BENCH_THROTTLE_RATE,
                 "rows": config.rows,
                 "connections": list(config.connections),
                 "commit": git_commit(),
@@ -259,7 +264,10 @@ def main() -> int:
     config.output.mkdir(parents=True, exist_ok=True)
     run_id = uuid.uuid4().hex[:8]
     workdir = Path(tempfile.mkdtemp(prefix=f"facepass-bench-{run_id}-"))
-    log(f"run {run_id}: {config.duration:g} s a run after {config.warmup:g} s of warm-up; in {workdir}")
+    log(
+        f"run {run_id}: {config.repeats} rounds of {config.duration:g} s runs, each after {config.warmup:g} s of "
+        f"warm-up; in {workdir}"
+    )
     try:
         results = bench_run(config, run_id, workdir)
     finally:

@@ -66,11 +66,11 @@ SCENARIOS = [
     ),
     Scenario(
         "details",
-        "session details (random ids, cache on)",
+        "session details (random ids, cache off)",
         "GET",
         DETAIL_PATH,
         "random",
-        FACEPASS_CACHED,
+        FACEPASS_UNCACHED,
         floor=FLOOR_DJANGO,
         floor_body="details",
     ),

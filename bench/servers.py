@@ -39,6 +39,9 @@ GATEWAY_PASSWORD = "bench-operator-password"  # noqa: S105 (a throwaway user in 
 POD_NAME = "bench-pod"
 UPSTREAM = "upstream"
 PEER = "peer"
+# wrk from one address is an enumerator to the public endpoints' throttle: the bench keeps the throttle running
+# (its cost is part of the figures) at a rate wrk never reaches, so it never answers 429.
+BENCH_THROTTLE_RATE = "100000000/min"
 
 
 def http_json(url: str, *, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> Any:
@@ -121,9 +124,7 @@ class BenchServers:
                 "STATIC_ROOT": str(self.workdir / "static"),
                 "MEDIA_ROOT": str(self.workdir / "media"),
                 "GUNICORN_LOGLEVEL": "warning",
-                # wrk from one address is an enumerator to the public endpoints' throttle: the bench keeps the
-                # throttle running (its cost is part of the figures) with a rate wrk never reaches.
-                "THROTTLE_RATE_SESSIONS": "100000000/min",
+                "THROTTLE_RATE_SESSIONS": BENCH_THROTTLE_RATE,
                 # Each instance's Prometheus files in the work directory, deleted with it.
                 "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
                 "PYTHONUNBUFFERED": "1",

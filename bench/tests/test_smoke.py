@@ -78,6 +78,7 @@ def bench_output(tmp_path_factory) -> Path:
     settings = {
         "BENCH_DURATION": "1",
         "BENCH_WARMUP": "0",
+        "BENCH_REPEATS": "2",
         "BENCH_ROWS": "2000",
         "BENCH_CONNECTIONS": "4",
         "BENCH_LOAD_SAMPLE": "0.1",
