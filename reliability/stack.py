@@ -25,7 +25,7 @@ from testing.nginx import nginx_server
 from testing.postgres import PostgresCluster, postgres_cluster_missing
 from testing.production import production_environment
 from testing.redis_server import RedisServer, redis_server_missing
-from testing.services import ServerProcess, gunicorn_process, manage
+from testing.services import THROTTLES_UNREACHED, ServerProcess, gunicorn_process, manage
 from testing.upstream import PixoraApiStub
 
 SESSIONS = 3000
@@ -108,9 +108,7 @@ def soak_stack(workdir: Path, log: Callable[[str], None]) -> Iterator[SoakStack]
             # nginx here listens on plain http (no certificate in a soak); TLS is not what is measured.
             SECURE_SSL_REDIRECT="false",
             # One load generator is one client: the soak measures faults, not the enumeration throttle.
-            THROTTLE_RATE_SESSIONS="1000000/min",
-            THROTTLE_RATE_FACE_SEARCH_CLIENT="1000000/min",
-            THROTTLE_RATE_FACE_SEARCH_SESSION="1000000/min",
+            **THROTTLES_UNREACHED,
             # The proxy's cache would hide the upstream's faults.
             PIXORA_SERVICES_CACHE_TTL="0",
             GUNICORN_WORKERS=str(GUNICORN_WORKERS),

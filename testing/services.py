@@ -12,13 +12,31 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TEST_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+# Rates no single load generator reaches, for runs that measure something other than the throttles.
+UNREACHED_RATE = "100000000/min"
+
+
+class ThrottleRates(TypedDict):
+    THROTTLE_RATE_SESSIONS: str
+    THROTTLE_RATE_FACE_SEARCH_CLIENT: str
+    THROTTLE_RATE_FACE_SEARCH_SESSION: str
+
+
+# A TypedDict, so that type checkers match its keys to a function's **environment overrides.
+THROTTLES_UNREACHED: ThrottleRates = {
+    "THROTTLE_RATE_SESSIONS": UNREACHED_RATE,
+    "THROTTLE_RATE_FACE_SEARCH_CLIENT": UNREACHED_RATE,
+    "THROTTLE_RATE_FACE_SEARCH_SESSION": UNREACHED_RATE,
+}
 
 
 def services_required() -> bool:

@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from testing.services import base_environment, gunicorn_server, manage
+from testing.services import THROTTLES_UNREACHED, base_environment, gunicorn_server, manage
 from testing.upstream import PixoraApiStub
 
 if TYPE_CHECKING:
@@ -95,9 +95,7 @@ def server(tmp_path_factory):
             MAIN_API_URL=upstream.url,
             PIXORA_READ_TIMEOUT="2",
             # Hostile input, not an enumerator: the throttle would hide most of it behind 429s.
-            THROTTLE_RATE_SESSIONS="100000/min",
-            THROTTLE_RATE_FACE_SEARCH_CLIENT="100000/min",
-            THROTTLE_RATE_FACE_SEARCH_SESSION="100000/min",
+            **THROTTLES_UNREACHED,
             PIXORA_WEBHOOK_SECRET="schemathesis-secret-not-real",
             GUNICORN_WORKERS="1",
         )

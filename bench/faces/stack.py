@@ -18,10 +18,10 @@ from bench.processes import REPO_ROOT
 from sessions_app.demo import session_row
 from testing.face_stack import FaceStack as HarnessStack
 from testing.face_stack import face_search_stack
+from testing.services import THROTTLES_UNREACHED
 
 BENCH_SECRET_KEY = "bench-only-not-a-secret"  # noqa: S105
 # The bench keeps the throttles in the path (their cost is part of the figures) at rates it never reaches.
-UNREACHED_RATE = "100000000/min"
 
 
 @dataclass
@@ -55,9 +55,7 @@ def face_stack(directory: Path, *, postgres_url: str, session_names: tuple[str, 
         sessions=rows,
         postgres_url=postgres_url,
         SECRET_KEY=BENCH_SECRET_KEY,
-        THROTTLE_RATE_SESSIONS=UNREACHED_RATE,
-        THROTTLE_RATE_FACE_SEARCH_CLIENT=UNREACHED_RATE,
-        THROTTLE_RATE_FACE_SEARCH_SESSION=UNREACHED_RATE,
+        **THROTTLES_UNREACHED,
         GUNICORN_LOGLEVEL="warning",
     ) as harness:
         yield FaceStack(**vars(harness), sessions=sessions)
