@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypedDict
 from uuid import UUID
 
 from django.conf import settings
 from django.db import connections, router
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.query import MAX_GET_RESULTS
 
 from common.cache import cache_get, cache_get_many, cache_set, cache_set_many, local_get, local_set
@@ -28,15 +31,56 @@ def validation_cache_key(session_id: UUID) -> str:
     return f"session-validation:v1:{session_id}"
 
 
-@cache
-def _session_by_id_sql(alias: str, vendor: str) -> str:
-    """The SQL PhotoSession.objects.get(id=...) runs on this database, compiled by the ORM once, not per call."""
-    queryset = PhotoSession.objects.using(alias).filter(id=UUID(int=0)).order_by()[:MAX_GET_RESULTS]
+@dataclass(frozen=True)
+class SessionQuery:
+    """PhotoSession.objects.get(id=...) on one database, compiled once: its SQL, columns and converters."""
+
     sql: str
-    sql, params = queryset.query.get_compiler(using=alias).as_sql()
+    attnames: tuple[str, ...]
+    # By column position: the functions the ORM passes that column's value through (value, expression, connection).
+    converters: tuple[tuple[int, tuple[Callable[..., Any], ...], Any], ...]
+
+
+@cache
+def _session_by_id_query(alias: str, vendor: str) -> SessionQuery:
+    """The query PhotoSession.objects.get(id=...) runs on this database, compiled by the ORM once, not per call."""
+    queryset = PhotoSession.objects.using(alias).filter(id=UUID(int=0)).order_by()[:MAX_GET_RESULTS]
+    compiler = queryset.query.get_compiler(using=alias)
+    sql: str
+    sql, params = compiler.as_sql()
     if len(params) != 1:
         raise AssertionError(f"expected one parameter, the id, in {sql}")
-    return sql
+    columns = [column for column, _, _ in compiler.select]
+    converters = compiler.get_converters(columns)
+    return SessionQuery(
+        sql=sql,
+        attnames=tuple(column.target.attname for column in columns),
+        converters=tuple((position, tuple(funcs), column) for position, (funcs, column) in converters.items()),
+    )
+
+
+def session_row(*, session_id: UUID) -> dict[str, Any] | None:
+    """The Pixora session with this id as {attname: value}, the values the model would hold, or None.
+
+    The same query and conversions as PhotoSession.objects.get(id=...), without building a model: validation only
+    reads the values.
+    """
+    return _session_row_on(connections[router.db_for_read(PhotoSession)], session_id)
+
+
+def _session_row_on(connection: BaseDatabaseWrapper, session_id: UUID) -> dict[str, Any] | None:
+    query = _session_by_id_query(connection.alias, connection.vendor)
+    session_id_value = PhotoSession._meta.pk.get_db_prep_value(session_id, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(query.sql, [session_id_value])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = list(row)
+    for position, funcs, column in query.converters:
+        for convert in funcs:
+            values[position] = convert(values[position], column, connection)
+    return dict(zip(query.attnames, values, strict=True))
 
 
 def session_get(*, session_id: UUID) -> PhotoSession | None:
@@ -47,7 +91,7 @@ def session_get(*, session_id: UUID) -> PhotoSession | None:
     """
     alias = router.db_for_read(PhotoSession)
     connection = connections[alias]
-    sql = _session_by_id_sql(alias, connection.vendor)
+    sql = _session_by_id_query(alias, connection.vendor).sql
     session_id_value = PhotoSession._meta.pk.get_db_prep_value(session_id, connection)
     return next(iter(PhotoSession.objects.db_manager(alias).raw(sql, [session_id_value])), None)
 
@@ -58,8 +102,8 @@ def _session_fields() -> tuple[Any, ...]:
     return tuple(PhotoSessionSerializer().fields.values())
 
 
-def session_data(session: PhotoSession) -> dict[str, Any]:
-    """The session as PhotoSessionSerializer(session).data shows it, with the serializer's own fields."""
+def session_data(session: PhotoSession | Mapping[str, Any]) -> dict[str, Any]:
+    """The session (a model or session_row()'s values) as PhotoSessionSerializer(session).data shows it."""
     data = {}
     for field in _session_fields():
         value = field.get_attribute(session)
@@ -67,12 +111,13 @@ def session_data(session: PhotoSession) -> dict[str, Any]:
     return data
 
 
-def validation_of(session: PhotoSession | None) -> Validation:
-    """Whether FacePass may serve this session, with the session's data when it exists."""
+def validation_of(session: PhotoSession | Mapping[str, Any] | None) -> Validation:
+    """Whether FacePass may serve this session (a model or session_row()'s values), with its data when it exists."""
     if session is None:
         return {"valid": False, "session": None, "error": SESSION_NOT_FOUND}
     data = session_data(session)
-    if not session.facepass_enabled:
+    enabled = session["facepass_enabled"] if isinstance(session, Mapping) else session.facepass_enabled
+    if not enabled:
         return {"valid": False, "session": data, "error": FACEPASS_NOT_ENABLED}
     return {"valid": True, "session": data, "error": None}
 
@@ -94,7 +139,7 @@ def session_validate(*, session_id: UUID) -> Validation:
         if shared is not None:
             local_set(key, shared, local_ttl)
             return shared
-    validation = validation_of(session_get(session_id=session_id))
+    validation = validation_of(session_row(session_id=session_id))
     cache_set(key, validation, ttl)
     local_set(key, validation, local_ttl)
     return validation

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from sessions_app.demo import DEMO_SESSIONS
 from sessions_app.models import PhotoSession, PixoraReadOnlyError
-from sessions_app.selectors import session_data, session_get
+from sessions_app.selectors import session_data, session_get, session_row
 from sessions_app.serializers import PhotoSessionSerializer
 
 pytestmark = [
@@ -186,3 +186,19 @@ def test_session_get_on_postgres_is_the_orm_query_and_row(pixora_on_postgres, un
     assert session is not None
     assert session_data(session) == session_data(expected)
     assert session_get(session_id=uuid.uuid4()) is None
+
+
+def test_session_row_on_postgres_holds_the_model_s_values(pixora_on_postgres, unknown_status):
+    row = pixora_on_postgres.insert(
+        status=unknown_status,
+        settings={"nested": [1, 2.5, None]},
+        scheduled_at=datetime(2026, 7, 1, 12, 0, 0, 123456, tzinfo=timezone(timedelta(hours=-3))),
+        service_package_id=uuid.uuid4(),
+    )
+    expected = PhotoSession.objects.get(id=row["id"])
+
+    values = session_row(session_id=row["id"])
+
+    assert values == {f.attname: getattr(expected, f.attname) for f in PhotoSession._meta.fields}
+    assert session_data(values) == PhotoSessionSerializer(expected).data
+    assert session_row(session_id=uuid.uuid4()) is None

@@ -8,7 +8,7 @@ from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
 from sessions_app.models import PhotoSession
-from sessions_app.selectors import session_data, session_get
+from sessions_app.selectors import session_data, session_get, session_row, validation_of
 from sessions_app.serializers import PhotoSessionSerializer
 
 pytestmark = pytest.mark.django_db(databases=["default", "pixora"])
@@ -57,3 +57,28 @@ def test_session_get_runs_the_query_the_orm_would(pixora):
 
 def test_session_get_of_an_unknown_id_is_none():
     assert session_get(session_id=uuid.uuid4()) is None
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"settings": {"a": [1, None]}, "service_package_id": uuid.uuid4(), "facepass_enabled": False},
+        {"settings": None, "description": None, "scheduled_at": datetime(2026, 7, 1, 12, tzinfo=UTC)},
+    ],
+)
+def test_session_row_holds_the_model_s_values_from_the_orm_s_query(pixora, fields):
+    row = pixora.insert(**fields)
+
+    with CaptureQueriesContext(connections["pixora"]) as orm_queries:
+        expected = PhotoSession.objects.get(id=row["id"])
+    with CaptureQueriesContext(connections["pixora"]) as queries:
+        values = session_row(session_id=row["id"])
+
+    assert [q["sql"] for q in queries] == [q["sql"] for q in orm_queries]
+    assert values == {f.attname: getattr(expected, f.attname) for f in PhotoSession._meta.fields}
+    assert session_data(values) == PhotoSessionSerializer(expected).data
+    assert validation_of(values) == validation_of(expected)
+
+
+def test_session_row_of_an_unknown_id_is_none():
+    assert session_row(session_id=uuid.uuid4()) is None
