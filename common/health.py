@@ -8,10 +8,12 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError, connections
+from django.db import DatabaseError
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 from common.cache import CACHE_ERRORS
+from common.db import read_retrying_once
 
 logger = logging.getLogger(__name__)
 
@@ -19,11 +21,15 @@ CONNECTED = "connected"
 UNAVAILABLE = "unavailable"
 
 
+def _select_one(connection: BaseDatabaseWrapper) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
 def database_check(alias: str) -> Callable[[], str]:
     def check() -> str:
         try:
-            with connections[alias].cursor() as cursor:
-                cursor.execute("SELECT 1")
+            read_retrying_once(alias, _select_one)
         except DatabaseError as exc:
             logger.error("health: database %r unavailable: %s", alias, exc)
             return UNAVAILABLE

@@ -29,7 +29,9 @@ def read_only_database(url: str, *, conn_max_age: int = 60, statement_timeout_ms
     else:
         raise ImproperlyConfigured(f"MAIN_APP_DATABASE_URL: unsupported database engine {engine!r}")
     config["CONN_MAX_AGE"] = conn_max_age
-    config["CONN_HEALTH_CHECKS"] = True
+    # No `SELECT 1` round trip before each request's first query: Pixora is only read, and a held connection that
+    # died is noticed by the failing read, which sessions_app.selectors.pixora_read repeats once on a new one.
+    config["CONN_HEALTH_CHECKS"] = False
     return config
 
 

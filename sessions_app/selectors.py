@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, TypedDict
+from typing import Any, TypedDict, TypeVar
 from uuid import UUID
 
 from django.conf import settings
@@ -14,11 +14,14 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.query import MAX_GET_RESULTS
 
 from common.cache import cache_get, cache_get_many, cache_set, cache_set_many, local_get, local_set
+from common.db import read_retrying_once
 from sessions_app.models import PhotoSession
 from sessions_app.serializers import PhotoSessionSerializer
 
 SESSION_NOT_FOUND = "Session not found"
 FACEPASS_NOT_ENABLED = "FacePass is not enabled"
+
+T = TypeVar("T")
 
 
 class Validation(TypedDict):
@@ -59,13 +62,18 @@ def _session_by_id_query(alias: str, vendor: str) -> SessionQuery:
     )
 
 
+def pixora_read(read: Callable[[BaseDatabaseWrapper], T]) -> T:
+    """Run a read on Pixora's database, once more on a new connection if the one held died (no health checks)."""
+    return read_retrying_once(router.db_for_read(PhotoSession), read)
+
+
 def session_row(*, session_id: UUID) -> dict[str, Any] | None:
     """The Pixora session with this id as {attname: value}, the values the model would hold, or None.
 
     The same query and conversions as PhotoSession.objects.get(id=...), without building a model: validation only
     reads the values.
     """
-    return _session_row_on(connections[router.db_for_read(PhotoSession)], session_id)
+    return pixora_read(lambda connection: _session_row_on(connection, session_id))
 
 
 def _session_row_on(connection: BaseDatabaseWrapper, session_id: UUID) -> dict[str, Any] | None:
@@ -155,7 +163,11 @@ def sessions_validate_many(*, session_ids: list[UUID]) -> dict[str, dict[str, An
         validations = {keys[key]: value for key, value in cache_get_many(list(keys)).items()}
     missing = [session_id for session_id in unique_ids if session_id not in validations]
     if missing:
-        found = {session.id: session for session in PhotoSession.objects.filter(id__in=missing)}
+        found = pixora_read(
+            lambda connection: {
+                session.id: session for session in PhotoSession.objects.using(connection.alias).filter(id__in=missing)
+            }
+        )
         fresh = {session_id: validation_of(found.get(session_id)) for session_id in missing}
         cache_set_many({validation_cache_key(session_id): value for session_id, value in fresh.items()}, ttl)
         validations.update(fresh)
