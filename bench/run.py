@@ -179,6 +179,7 @@ def unavailable_note(scenario: Scenario) -> str:
 def bench_run(config: Config, run_id: str, workdir: Path) -> dict[str, Any]:
     """Starts everything, measures the chosen scenarios, stops and drops everything; the results."""
     started_at = datetime.now(UTC)
+    commit = git_commit()  # before this run writes its own results into the tree
     databases = BenchDatabases(config.postgres_url, run_id)
     cache_prefix = f"facepass-bench-{run_id}"
     servers = None
@@ -224,7 +225,7 @@ def bench_run(config: Config, run_id: str, workdir: Path) -> dict[str, Any]:
                 "throttle_rate_sessions": BENCH_THROTTLE_RATE,
                 "rows": config.rows,
                 "connections": list(config.connections),
-                "commit": git_commit(),
+                "commit": commit,
                 "machine": machine_info(),
             },
             "scenarios": rows,
