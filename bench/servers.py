@@ -30,7 +30,7 @@ from bench.scenarios import (
     GATEWAY_UNCACHED,
 )
 from testing.nginx import nginx_process
-from testing.services import free_port, gunicorn_process, manage, server_process
+from testing.services import THROTTLES_UNREACHED, UNREACHED_RATE, free_port, gunicorn_process, manage, server_process
 
 BENCH_SECRET_KEY = "bench-only-not-a-secret"  # noqa: S105 (a throwaway key for local servers)
 SERVICE_KEY = "bench-service-key"
@@ -41,7 +41,6 @@ UPSTREAM = "upstream"
 PEER = "peer"
 # wrk from one address is an enumerator to the public endpoints' throttle: the bench keeps the throttle running
 # (its cost is part of the figures) at a rate wrk never reaches, so it never answers 429.
-BENCH_THROTTLE_RATE = "100000000/min"
 
 
 def http_json(url: str, *, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> Any:
@@ -124,7 +123,7 @@ class BenchServers:
                 "STATIC_ROOT": str(self.workdir / "static"),
                 "MEDIA_ROOT": str(self.workdir / "media"),
                 "GUNICORN_LOGLEVEL": "warning",
-                "THROTTLE_RATE_SESSIONS": BENCH_THROTTLE_RATE,
+                **dict.fromkeys(THROTTLES_UNREACHED, UNREACHED_RATE),
                 # Each instance's Prometheus files in the work directory, deleted with it.
                 "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
                 "PYTHONUNBUFFERED": "1",
