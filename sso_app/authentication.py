@@ -4,7 +4,6 @@ service), and of the services that check tokens (`X-Service-Key`, or RFC 6749 cl
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from typing import cast
 from urllib.parse import unquote_plus
@@ -13,7 +12,7 @@ from django.conf import settings
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
-from sso_app.errors import InvalidClient, InvalidToken, MalformedAuthorization, ServiceKeyRefused
+from sso_app.errors import InvalidClient, InvalidRequest, InvalidToken, MalformedAuthorization, ServiceKeyRefused
 from sso_app.models import SSOToken
 from sso_app.principal import ServiceCaller, SSOPrincipal
 from sso_app.remote import VALIDATION_CACHE, token_validate_remote
@@ -127,7 +126,7 @@ class ClientCredentialsAuthentication(ServiceKeyAuthentication):
         data = request.data if isinstance(request.data, dict) else {}
         client_id, client_secret = data.get("client_id"), data.get("client_secret")
         if basic is not None and (client_id or client_secret):
-            raise InvalidClient("Authenticate the client one way: HTTP Basic or form fields, not both.")
+            raise InvalidRequest("Authenticate the client one way: HTTP Basic or form fields, not both.")
         posted = (
             (client_id, client_secret)
             if isinstance(client_id, str) and client_id and isinstance(client_secret, str) and client_secret
@@ -159,7 +158,7 @@ def basic_credentials(header: str) -> tuple[str, str] | None:
         return None
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # binascii.Error, UnicodeDecodeError, and non-ASCII input
         raise InvalidClient("Malformed HTTP Basic credentials.") from None
     client_id, separator, client_secret = decoded.partition(":")
     if not separator:

@@ -40,6 +40,15 @@ class InvalidClient(AuthenticationFailed):
         super().__init__({"error": "invalid_client", "error_description": description})
 
 
+class InvalidRequest(APIException):
+    """RFC 6749 §5.2's `invalid_request` (400), in the RFC's shape."""
+
+    status_code = HTTPStatus.BAD_REQUEST
+
+    def __init__(self, description: str) -> None:
+        super().__init__({"error": "invalid_request", "error_description": description})
+
+
 # Plain APIExceptions: DRF turns AuthenticationFailed into a 403 on views without an authentication class.
 class InvalidCredentials(APIException):
     status_code = HTTPStatus.UNAUTHORIZED

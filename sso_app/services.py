@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,6 +38,8 @@ USER_AGENT_MAX = 256
 SHARED_KEY_CALLER = "FacePass gateway (shared service key)"
 CLIENT_ID_PREFIX = "fpc_"
 CLIENT_ID_BYTES = 12
+# What client_create issues; anything else is refused before any lookup (a NUL byte would make PostgreSQL raise).
+CLIENT_ID_PATTERN = re.compile(r"fpc_[A-Za-z0-9_-]{16}")
 CLIENT_SECRET_BYTES = 32
 
 
@@ -271,6 +274,8 @@ def client_enabled_record(*, client: ServiceClient, changed_by: str = "", ip: st
 
 def client_authenticate(*, client_id: str, client_secret: str) -> ServiceClient | None:
     """The enabled client with this id whose current (or, while rotating, previous) secret this is; else None."""
+    if not CLIENT_ID_PATTERN.fullmatch(client_id):
+        return None
     client = ServiceClient.objects.filter(client_id=client_id, enabled=True).first()
     if client is None:
         return None

@@ -135,6 +135,13 @@ def test_a_permission_created_for_an_outside_service_can_be_granted_and_required
     assert response.status_code == HTTPStatus.OK
 
 
+@pytest.mark.parametrize("name", ["auth.change_user", "sso_app.read_logs", "admin.view_logentry"])
+def test_a_permission_of_facepass_own_apps_is_refused(name):
+    with pytest.raises(CommandError, match="app of FacePass's own"):
+        call_command("sso_permission_create", name, "looks harmless", stdout=StringIO())
+    assert not Permission.objects.filter(content_type__model="external").exists()
+
+
 @pytest.mark.parametrize("name", ["no_dot", "Wiki.Edit", "wiki.edit page", "wiki.", ".edit"])
 def test_a_malformed_permission_name_is_refused(name):
     with pytest.raises(CommandError, match="app_label.codename"):

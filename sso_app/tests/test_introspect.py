@@ -14,7 +14,7 @@ from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
 from django.utils import timezone
 
 from sso_app.models import ServiceClient
-from sso_app.services import client_create, client_secret_rotate
+from sso_app.services import client_authenticate, client_create, client_secret_rotate
 from sso_app.tests.conftest import PASSWORD, bearer, introspect, service
 
 pytestmark = pytest.mark.django_db
@@ -80,6 +80,7 @@ def test_no_credentials_is_a_401_with_a_basic_challenge(api, reader, login):
         "Basic !!!not-base64",
         "Basic " + base64.b64encode(b"no-colon").decode(),
         "Basic " + base64.b64encode(b"\xff:x").decode(),
+        "Basic é",
     ],
 )
 def test_malformed_basic_credentials_are_refused_as_an_invalid_client(api, authorization):
@@ -109,7 +110,8 @@ def test_two_ways_of_client_authentication_at_once_are_refused(api, credentials)
         **basic(credentials.client_id, credentials.client_secret),
     )
 
-    assert response.status_code == HTTPStatus.UNAUTHORIZED
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["error"] == "invalid_request"
     assert "one way" in response.json()["error_description"]
 
 
@@ -204,10 +206,9 @@ def test_a_third_party_oauth_client_configures_itself_by_discovery_and_introspec
     assert isinstance(auth_methods, list) and method in auth_methods
     endpoint = metadata["introspection_endpoint"]
     assert isinstance(endpoint, str)
-    session = OAuth2Session(credentials.client_id, credentials.client_secret, token_endpoint_auth_method=method)
-
-    active = session.introspect_token(endpoint, token=token, token_type_hint="access_token")
-    inactive = session.introspect_token(endpoint, token="A" * 43)
+    with OAuth2Session(credentials.client_id, credentials.client_secret, token_endpoint_auth_method=method) as session:
+        active = session.introspect_token(endpoint, token=token, token_type_hint="access_token")
+        inactive = session.introspect_token(endpoint, token="A" * 43)
 
     assert active.status_code == HTTPStatus.OK
     assert active.json()["active"] is True
@@ -219,9 +220,24 @@ def test_a_third_party_oauth_client_configures_itself_by_discovery_and_introspec
 def test_a_third_party_client_with_a_wrong_secret_is_refused(over_http):
     base_url, token = over_http
     credentials = client_create(name="authlib-wrong")
-    session = OAuth2Session(credentials.client_id, "not-the-secret", token_endpoint_auth_method="client_secret_basic")
-
-    response = session.introspect_token(f"{base_url}/api/v1/auth/introspect", token=token)
+    with OAuth2Session(credentials.client_id, "not-the-secret", token_endpoint_auth_method="client_secret_basic") as s:
+        response = s.introspect_token(f"{base_url}/api/v1/auth/introspect", token=token)
 
     assert response.status_code == HTTPStatus.UNAUTHORIZED
     assert response.headers["WWW-Authenticate"].startswith("Basic")
+
+
+@pytest.mark.parametrize("client_id", ["fpc_\x00" + "A" * 15, "a\x00", "fpc_" + "A" * 300, "fpc_short"])
+def test_a_client_id_not_of_the_issued_shape_is_refused_before_any_lookup(
+    api, credentials, django_assert_num_queries, client_id
+):
+    """A NUL byte would make PostgreSQL raise (a 500); such ids never reach the database."""
+    with django_assert_num_queries(0):
+        assert client_authenticate(client_id=client_id, client_secret=credentials.client_secret) is None
+
+    posted = introspect(api, {"token": "A" * 43, "client_id": client_id, "client_secret": "x"})
+    in_basic = introspect(api, {"token": "A" * 43}, **basic(client_id, "x", form_encode=False))
+    as_key = api.post("/api/v1/auth/validate", **service("A" * 43, key=f"{client_id}:x"))
+
+    assert (posted.status_code, in_basic.status_code) == (HTTPStatus.UNAUTHORIZED, HTTPStatus.UNAUTHORIZED)
+    assert as_key.status_code == HTTPStatus.FORBIDDEN

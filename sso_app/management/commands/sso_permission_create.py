@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -29,6 +30,9 @@ class Command(BaseCommand):
         match = PERMISSION_NAME.fullmatch(permission)
         if match is None:
             raise CommandError("The permission must look like app_label.codename (lower case letters, digits, _).")
+        if match["app_label"] in {config.label for config in apps.get_app_configs()}:
+            # It would pass has_perm("auth.change_user") and the like while the admin showed a harmless "external".
+            raise CommandError(f"{match['app_label']!r} is an app of FacePass's own: name the outside service instead.")
         content_type, _ = ContentType.objects.get_or_create(app_label=match["app_label"], model=EXTERNAL_MODEL)
         _, created = Permission.objects.get_or_create(
             content_type=content_type, codename=match["codename"], defaults={"name": description[:255]}
