@@ -15,8 +15,8 @@ from rest_framework.request import Request
 from sso_app.errors import InvalidClient, InvalidRequest, InvalidToken, MalformedAuthorization, ServiceKeyRefused
 from sso_app.models import SSOToken
 from sso_app.principal import ServiceCaller, SSOPrincipal
-from sso_app.remote import VALIDATION_CACHE, token_validate_remote
-from sso_app.services import client_caller, service_key_caller, token_check, token_digest
+from sso_app.remote import principal_cached, token_validate_remote
+from sso_app.services import client_caller, service_key_caller, token_check
 
 # What token_urlsafe makes, with room to spare; anything else is refused before any lookup.
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,256}")
@@ -85,20 +85,20 @@ class CachedSSOTokenAuthentication(SSOTokenAuthentication):
     On a gateway the auth service's answers are cached already (sso_app.remote)."""
 
     def authenticate(self, request: Request) -> Authenticated | None:
-        window = settings.SSO_VALIDATION_CACHE_SECONDS
-        if settings.AUTH_SERVICE_URL or window <= 0:
+        if settings.AUTH_SERVICE_URL:
             return super().authenticate(request)
         token = bearer_token(request)
         if token is None:
             return None
-        key = token_digest(token)
-        if (cached := VALIDATION_CACHE.get(key)) is not None:
-            return cached, token
-        checked = token_check(token=token)
-        if checked is None:
-            raise InvalidToken()
-        VALIDATION_CACHE.put(key, checked[0], window)
-        return checked[0], token
+        return principal_cached(token, local_principal), token
+
+
+def local_principal(token: str) -> SSOPrincipal:
+    """The principal of a valid token in this service's database; InvalidToken otherwise."""
+    checked = token_check(token=token)
+    if checked is None:
+        raise InvalidToken()
+    return checked[0]
 
 
 class ServiceKeyAuthentication(BaseAuthentication):
@@ -135,10 +135,8 @@ class ClientCredentialsAuthentication(ServiceKeyAuthentication):
         credentials = basic or posted
         if credentials is None:
             caller = service_key_caller(request.headers.get(SERVICE_KEY_HEADER, ""))
-            if caller is None:
-                raise InvalidClient()
-            return caller, None
-        caller = client_caller(client_id=credentials[0], client_secret=credentials[1])
+        else:
+            caller = client_caller(client_id=credentials[0], client_secret=credentials[1])
         if caller is None:
             raise InvalidClient()
         return caller, None

@@ -6,7 +6,9 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from http import HTTPStatus
 
 import requests
@@ -81,12 +83,27 @@ def principal_from_answer(body: object) -> SSOPrincipal:
     return SSOPrincipal(username=username, permissions=frozenset(permissions), expires_at=expires_at)
 
 
-def token_validate_remote(*, token: str, request_id: str | None = None) -> SSOPrincipal:
-    """The principal for this token according to the auth service; InvalidToken, or a 503 when it can't answer."""
-    key = token_digest(token)
+def principal_cached(token: str, look_up: Callable[[str], SSOPrincipal]) -> SSOPrincipal:
+    """`look_up`'s principal for this token, reused for SSO_VALIDATION_CACHE_SECONDS (0: not at all) and never past
+    the token's expiry; a refusal (whatever `look_up` raises) is never cached."""
     window = settings.SSO_VALIDATION_CACHE_SECONDS
-    if window > 0 and (cached := VALIDATION_CACHE.get(key)) is not None:
+    if window <= 0:
+        return look_up(token)
+    key = token_digest(token)
+    if (cached := VALIDATION_CACHE.get(key)) is not None:
         return cached
+    principal = look_up(token)
+    VALIDATION_CACHE.put(key, principal, window)
+    return principal
+
+
+def token_validate_remote(*, token: str, request_id: str | None = None) -> SSOPrincipal:
+    """The principal for this token according to the auth service (cached); InvalidToken, or a 503 when it can't
+    answer."""
+    return principal_cached(token, partial(_token_validate_at_auth_service, request_id=request_id))
+
+
+def _token_validate_at_auth_service(token: str, *, request_id: str | None) -> SSOPrincipal:
     headers = {"Authorization": f"Bearer {token}", "X-Service-Key": settings.SSO_SERVICE_KEY}
     if request_id:
         headers["X-Request-ID"] = request_id
@@ -112,7 +129,4 @@ def token_validate_remote(*, token: str, request_id: str | None = None) -> SSOPr
     except ValueError as exc:
         logger.error("auth service answered something that is not JSON")
         raise AuthServiceUnavailable() from exc
-    principal = principal_from_answer(body)
-    if window > 0:
-        VALIDATION_CACHE.put(key, principal, window)
-    return principal
+    return principal_from_answer(body)
