@@ -6,10 +6,11 @@ from http import HTTPStatus
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.models import User
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import APIException, AuthenticationFailed
 from rest_framework.parsers import FormParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -43,7 +44,6 @@ from sso_app.serializers import (
     ValidationResponseSerializer,
 )
 from sso_app.services import (
-    IssuedToken,
     audit_record,
     login_code_redeem,
     principal_payload,
@@ -73,7 +73,16 @@ CLIENT_ERRORS = {
 }
 
 
-def sign_in_answer(issued: IssuedToken) -> Response:
+def sign_in_answer(
+    request: Request, user: User | None, *, tried: str, method: str, refusal: type[APIException]
+) -> Response:
+    """A token for the user who proved who they are by `method`, or `refusal` for `tried` (the name or address
+    given); either way a line in the audit trail."""
+    ip = client_ip(request)
+    if user is None:
+        audit_record(AuditEvent.Kind.SIGN_IN_FAILED, username=tried, ip=ip, detail=method)
+        raise refusal()
+    issued = sign_in(user=user, method=method, user_agent=request.headers.get("User-Agent", ""), ip=ip)
     return Response(
         LoginResponseSerializer(
             {
@@ -103,14 +112,8 @@ class LoginView(PublicAPIView):
         serializer = LoginRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = authenticate(request._request, **serializer.validated_data)
-        ip = client_ip(request)
-        if user is None:
-            audit_record(
-                AuditEvent.Kind.SIGN_IN_FAILED, username=serializer.validated_data["username"], ip=ip, detail="password"
-            )
-            raise InvalidCredentials()
         return sign_in_answer(
-            sign_in(user=user, method="password", user_agent=request.headers.get("User-Agent", ""), ip=ip)
+            request, user, tried=serializer.validated_data["username"], method="password", refusal=InvalidCredentials
         )
 
 
@@ -144,14 +147,8 @@ class LoginCodeRedeemView(PublicAPIView):
         serializer = LoginCodeRedeemSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = login_code_redeem(**serializer.validated_data)
-        ip = client_ip(request)
-        if user is None:
-            audit_record(
-                AuditEvent.Kind.SIGN_IN_FAILED, username=serializer.validated_data["email"], ip=ip, detail="email code"
-            )
-            raise InvalidLoginCode()
         return sign_in_answer(
-            sign_in(user=user, method="email code", user_agent=request.headers.get("User-Agent", ""), ip=ip)
+            request, user, tried=serializer.validated_data["email"], method="email code", refusal=InvalidLoginCode
         )
 
 
