@@ -251,8 +251,9 @@ def client_secret_rotate(
     service can be moved to the new secret without downtime. At most two secrets are ever valid."""
     secret = secrets.token_urlsafe(CLIENT_SECRET_BYTES)
     now = timezone.now()
-    client.previous_secret_digest = client.secret_digest if overlap > timedelta(0) else ""
-    client.previous_secret_expires_at = now + overlap if overlap > timedelta(0) else None
+    keeps_previous = overlap > timedelta(0)
+    client.previous_secret_digest = client.secret_digest if keeps_previous else ""
+    client.previous_secret_expires_at = now + overlap if keeps_previous else None
     client.secret_digest = token_digest(secret)
     client.rotated_at = now
     client.save(update_fields=["secret_digest", "previous_secret_digest", "previous_secret_expires_at", "rotated_at"])
@@ -282,10 +283,9 @@ def client_authenticate(*, client_id: str, client_secret: str) -> ServiceClient 
     presented = token_digest(client_secret)
     if hmac.compare_digest(presented, client.secret_digest):
         return client
-    previous_valid = bool(client.previous_secret_digest) and (
-        client.previous_secret_expires_at is not None and client.previous_secret_expires_at > timezone.now()
-    )
-    if previous_valid and hmac.compare_digest(presented, client.previous_secret_digest):
+    # Rotation sets the previous digest and its end together (and clears both).
+    ends = client.previous_secret_expires_at
+    if ends is not None and ends > timezone.now() and hmac.compare_digest(presented, client.previous_secret_digest):
         return client
     return None
 
