@@ -9,7 +9,7 @@ from typing import Any, TypedDict, TypeVar
 from uuid import UUID
 
 from django.conf import settings
-from django.db import connections, router
+from django.db import router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.query import MAX_GET_RESULTS
 
@@ -89,19 +89,6 @@ def _session_row_on(connection: BaseDatabaseWrapper, session_id: UUID) -> dict[s
         for convert in funcs:
             values[position] = convert(values[position], column, connection)
     return dict(zip(query.attnames, values, strict=True))
-
-
-def session_get(*, session_id: UUID) -> PhotoSession | None:
-    """The Pixora session with this id, or None.
-
-    The same query as PhotoSession.objects.get(id=...), compiled once: the ORM would compile the same SQL again
-    for every validation that misses the cache.
-    """
-    alias = router.db_for_read(PhotoSession)
-    connection = connections[alias]
-    sql = _session_by_id_query(alias, connection.vendor).sql
-    session_id_value = PhotoSession._meta.pk.get_db_prep_value(session_id, connection)
-    return next(iter(PhotoSession.objects.db_manager(alias).raw(sql, [session_id_value])), None)
 
 
 @cache

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from sessions_app.demo import DEMO_SESSIONS
 from sessions_app.models import PhotoSession, PixoraReadOnlyError
-from sessions_app.selectors import session_data, session_get, session_row
+from sessions_app.selectors import session_data, session_row
 from sessions_app.serializers import PhotoSessionSerializer
 
 pytestmark = [
@@ -174,18 +174,17 @@ def test_session_data_is_what_the_serializer_shows_on_postgres(pixora_on_postgre
     assert session_data(session) == PhotoSessionSerializer(session).data
 
 
-def test_session_get_on_postgres_is_the_orm_query_and_row(pixora_on_postgres, unknown_status):
+def test_session_row_on_postgres_runs_the_orm_query(pixora_on_postgres, unknown_status):
     row = pixora_on_postgres.insert(status=unknown_status, settings=["x", 1])
 
     with CaptureQueriesContext(connections["pixora"]) as orm_queries:
         expected = PhotoSession.objects.get(id=row["id"])
     with CaptureQueriesContext(connections["pixora"]) as queries:
-        session = session_get(session_id=row["id"])
+        values = session_row(session_id=row["id"])
 
     assert [q["sql"] for q in queries] == [q["sql"] for q in orm_queries]
-    assert session is not None
-    assert session_data(session) == session_data(expected)
-    assert session_get(session_id=uuid.uuid4()) is None
+    assert values is not None
+    assert session_data(values) == session_data(expected)
 
 
 def test_session_row_on_postgres_holds_the_model_s_values(pixora_on_postgres, unknown_status):

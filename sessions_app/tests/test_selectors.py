@@ -8,7 +8,7 @@ from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
 from sessions_app.models import PhotoSession
-from sessions_app.selectors import session_data, session_get, session_row, validation_of
+from sessions_app.selectors import session_data, session_row, validation_of
 from sessions_app.serializers import PhotoSessionSerializer
 
 pytestmark = pytest.mark.django_db(databases=["default", "pixora"])
@@ -37,26 +37,6 @@ def test_session_data_is_what_the_serializer_shows(pixora, fields):
 
     assert session_data(session) == PhotoSessionSerializer(session).data
     assert list(session_data(session)) == list(PhotoSessionSerializer(session).data)
-
-
-def test_session_get_runs_the_query_the_orm_would(pixora):
-    row = pixora.insert(settings={"a": [1, None]}, service_package_id=uuid.uuid4())
-
-    with CaptureQueriesContext(connections["pixora"]) as orm_queries:
-        expected = PhotoSession.objects.get(id=row["id"])
-    with CaptureQueriesContext(connections["pixora"]) as queries:
-        session = session_get(session_id=row["id"])
-
-    assert [q["sql"] for q in queries] == [q["sql"] for q in orm_queries]
-    assert isinstance(session, PhotoSession)
-    assert {f.attname: getattr(session, f.attname) for f in PhotoSession._meta.fields} == {
-        f.attname: getattr(expected, f.attname) for f in PhotoSession._meta.fields
-    }
-    assert session._state.db == "pixora"
-
-
-def test_session_get_of_an_unknown_id_is_none():
-    assert session_get(session_id=uuid.uuid4()) is None
 
 
 @pytest.mark.parametrize(
