@@ -220,8 +220,11 @@ def test_a_third_party_oauth_client_configures_itself_by_discovery_and_introspec
 def test_a_third_party_client_with_a_wrong_secret_is_refused(over_http):
     base_url, token = over_http
     credentials = client_create(name="authlib-wrong")
-    with OAuth2Session(credentials.client_id, "not-the-secret", token_endpoint_auth_method="client_secret_basic") as s:
-        response = s.introspect_token(f"{base_url}/api/v1/auth/introspect", token=token)
+    wrong_secret = OAuth2Session(
+        credentials.client_id, "not-the-secret", token_endpoint_auth_method="client_secret_basic"
+    )
+    with wrong_secret as client:
+        response = client.introspect_token(f"{base_url}/api/v1/auth/introspect", token=token)
 
     assert response.status_code == HTTPStatus.UNAUTHORIZED
     assert response.headers["WWW-Authenticate"].startswith("Basic")
