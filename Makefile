@@ -61,7 +61,7 @@ format: $(TEST_STAMP)
 clean:
 	rm -rf $(VENV) staticfiles facepass.sqlite3 pixora_demo.sqlite3 artifacts .pytest_cache .ruff_cache .mypy_cache .broker .celerybeat-schedule*
 
-# A few minutes of mixed load on nginx + gunicorn with faults injected in turn, then a longer schemathesis run;
+# A few minutes of mixed load on nginx + the app server with faults injected in turn, then a longer schemathesis run;
 # writes reliability/results/latest.md. Starts its own PostgreSQL, Redis and Pixora API (see reliability/soak.py).
 soak: $(TEST_STAMP) system-packages
 	$(BIN)/python -m reliability.soak

@@ -90,7 +90,9 @@ def profile(
     summary = summarise(raw, top=40)
     folded_name = f"profile-{name}.folded"
     (output / folded_name).write_text(folded(raw))
-    command = f"py-spy record --pid <gunicorn master> --subprocesses --nonblocking --gil --format raw -d {seconds:g}"
+    command = (
+        f"py-spy record --pid <server's main process> --subprocesses --nonblocking --gil --format raw -d {seconds:g}"
+    )
     (output / f"profile-{name}.md").write_text(summary_markdown(f"{name} ({title})", summary, command=command))
     return {"scenario": name, "samples": summary["samples"], "file": folded_name}
 

@@ -128,7 +128,7 @@ class Server:
         return process_tree(self.process.pid)
 
     def worker_pids(self) -> list[int]:
-        """The processes that serve requests: the children when there are any (gunicorn, uvicorn), else itself."""
+        """The processes that serve requests: the children when there are any (a server with workers), else itself."""
         tree = self.pids()
         workers = [pid for pid in tree[1:] if b"resource_tracker" not in _cmdline(pid)]
         return workers or tree

@@ -28,7 +28,7 @@ def py_spy_path() -> str | None:
 
 
 def py_spy_record(pid: int, output: Path, *, seconds: float, rate: int = 250) -> subprocess.Popen[str]:
-    """Start sampling `pid` and its children (gunicorn's workers) for `seconds`; the caller waits on it."""
+    """Start sampling `pid` and its children (the server's workers) for `seconds`; the caller waits on it."""
     py_spy = py_spy_path()
     if py_spy is None:
         raise RuntimeError("py-spy is not installed (bench/requirements.txt)")

@@ -324,7 +324,7 @@ def markdown(results: dict[str, Any]) -> str:
         "- **The peer** (`bench/peers/`) is the design FacePass replaces: FastAPI under uvicorn with 2 workers, a "
         "synchronous SQLAlchemy session per request, a new `httpx.AsyncClient` per proxied call.",
         "- **Floors**: `django` is a bare Django view (no middleware, no database) returning the same JSON body "
-        "under the same gunicorn settings; `nginx-proxy` is nginx `proxy_pass` with upstream keepalive straight to "
+        "under the same server and settings; `nginx-proxy` is nginx `proxy_pass` with upstream keepalive straight to "
         "the upstream; pgbench runs the same primary-key SELECT. For the gateway, the reference is the same "
         "endpoint on the auth service, which validates tokens locally.",
         "- **CPU ms/req** is the user + system CPU time of the server's own processes (master and workers, from "

@@ -10,7 +10,7 @@ BATCH_PATH = "/api/v1/sessions/validate"
 PROXY_PATH = "/api/v1/remote-services/{id}"
 LOGS_PATH = "/api/v1/logs/{id}?limit=20"
 
-# FacePass instances (each its own gunicorn, own database, own cache key prefix), by the settings that differ.
+# FacePass instances (each its own server, own database, own cache key prefix), by the settings that differ.
 FACEPASS_CACHED = "facepass"
 FACEPASS_UNCACHED = "facepass-nocache"
 AUTH_SERVICE = "auth-service"

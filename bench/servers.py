@@ -1,7 +1,7 @@
 """The servers one bench run measures, started through testing/ and stopped together.
 
-FacePass instances (each its own gunicorn, database and cache key prefix), the auth service and the gateways, the
-peer under uvicorn, and the floors: a bare Django view under the same gunicorn config, nginx `proxy_pass`. The
+FacePass instances (each its own server, database and cache key prefix), the auth service and the gateways, the
+peer under uvicorn, and the floors: a bare Django view under the same server and settings, nginx `proxy_pass`. The
 Pixora API the proxies call is nginx answering a static JSON (bench/nginx/upstream.conf): a Python stand-in would
 be slower than what it serves.
 """
@@ -13,7 +13,8 @@ import os
 import subprocess
 import sys
 import urllib.request
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,15 @@ from bench.scenarios import (
     GATEWAY_UNCACHED,
 )
 from testing.nginx import nginx_process
-from testing.services import THROTTLES_UNREACHED, UNREACHED_RATE, free_port, gunicorn_process, manage, server_process
+from testing.services import (
+    THROTTLES_UNREACHED,
+    UNREACHED_RATE,
+    ServerProcess,
+    app_server_process,
+    free_port,
+    manage,
+    server_process,
+)
 
 BENCH_SECRET_KEY = "bench-only-not-a-secret"  # noqa: S105 (a throwaway key for local servers)
 SERVICE_KEY = "bench-service-key"
@@ -39,8 +48,23 @@ GATEWAY_PASSWORD = "bench-operator-password"  # noqa: S105 (a throwaway user in 
 POD_NAME = "bench-pod"
 UPSTREAM = "upstream"
 PEER = "peer"
+# The server FacePass and the Django floor run under: FacePass's own (project_config/server.py), or gunicorn gthread.
+BENCH_SERVER = os.environ.get("BENCH_SERVER", "granian")
 # wrk from one address is an enumerator to the public endpoints' throttle: the bench keeps the throttle running
 # (its cost is part of the figures) at a rate wrk never reaches, so it never answers 429.
+
+
+@contextmanager
+def gunicorn_process(env: dict[str, str], *, log_path: Path, app: str, ready_path: str) -> Iterator[ServerProcess]:
+    """`app` under gunicorn gthread with the settings FacePass's own server uses (BENCH_SERVER=gunicorn): the
+    comparison that chose the serving stack (docs/performance.md)."""
+    port = free_port()
+    workers = env.get("SERVER_WORKERS", str(os.cpu_count() or 1))
+    argv = [sys.executable, "-m", "gunicorn", app, "--worker-class", "gthread", "--workers", workers]
+    argv += ["--threads", env.get("SERVER_THREADS", "8"), "--bind", f"127.0.0.1:{port}", "--preload"]
+    argv += ["--keep-alive", "5", "--log-level", "warning"]
+    with server_process(argv, env=env, log_path=log_path, port=port, ready_path=ready_path, timeout=60) as server:
+        yield server
 
 
 def http_json(url: str, *, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> Any:
@@ -74,7 +98,7 @@ def facepass_paths_available(paths: list[str], env: dict[str, str]) -> dict[str,
 
 
 def _environment_without_ours() -> dict[str, str]:
-    return {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "GUNICORN_"))}
+    return {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "SERVER_"))}
 
 
 @dataclass
@@ -122,7 +146,7 @@ class BenchServers:
                 "POD_NAME": POD_NAME,
                 "STATIC_ROOT": str(self.workdir / "static"),
                 "MEDIA_ROOT": str(self.workdir / "media"),
-                "GUNICORN_LOGLEVEL": "warning",
+                "SERVER_LOGLEVEL": "warning",
                 **dict.fromkeys(THROTTLES_UNREACHED, UNREACHED_RATE),
                 # Each instance's Prometheus files in the work directory, deleted with it.
                 "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
@@ -158,14 +182,14 @@ class BenchServers:
         for name, extra in overrides.items():
             if name in wanted:
                 env = self.facepass_env(name, self.databases.create(name.replace("-", "_"), template=template), **extra)
-                self._gunicorn(name, env)
+                self._serve(name, env)
         if wanted & {GATEWAY_CACHED, GATEWAY_UNCACHED}:
             auth_url = self.servers[AUTH_SERVICE].base_url
             for name, seconds in ((GATEWAY_CACHED, "10"), (GATEWAY_UNCACHED, "0")):
                 if name in wanted:
                     db = self.databases.create(name.replace("-", "_"), template=template)
                     env = self.facepass_env(name, db, AUTH_SERVICE_URL=auth_url, SSO_VALIDATION_CACHE_SECONDS=seconds)
-                    self._gunicorn(name, env)
+                    self._serve(name, env)
         if PEER in wanted:
             self._peer()
         if FLOOR_NGINX_PROXY in wanted:
@@ -178,12 +202,19 @@ class BenchServers:
             except (RuntimeError, OSError, KeyError, ValueError) as exc:
                 self.notes.append(f"gateway scenarios skipped: could not sign the operator in ({exc})")
 
-    def _gunicorn(
-        self, name: str, env: dict[str, str], *, app: str = "project_config.wsgi", ready: str = "/api/healthz/"
+    def _serve(
+        self,
+        name: str,
+        env: dict[str, str],
+        *,
+        app: str = "project_config.wsgi:application",
+        ready: str = "/api/healthz/",
     ) -> None:
-        running = self._exits.enter_context(
-            gunicorn_process(env, log_path=self.workdir / f"{name}.log", app=app, ready_path=ready, timeout=60)
-        )
+        log_path = self.workdir / f"{name}.log"
+        if BENCH_SERVER == "gunicorn":
+            running = self._exits.enter_context(gunicorn_process(env, log_path=log_path, app=app, ready_path=ready))
+        else:
+            running = self._exits.enter_context(app_server_process(env, log_path=log_path, app=app, ready_path=ready))
         self.servers[name] = Server(name, running, env)
 
     def _peer(self) -> None:
@@ -212,7 +243,7 @@ class BenchServers:
             self.workdir / FLOOR_NGINX_PROXY,
             PORT=port,
             UPSTREAM_PORT=self.servers[UPSTREAM].port,
-            WORKERS=os.environ.get("GUNICORN_WORKERS", os.cpu_count() or 1),
+            WORKERS=os.environ.get("SERVER_WORKERS", os.cpu_count() or 1),
         )
         running = self._exits.enter_context(
             nginx_process(config, port=port, ready_path=f"/api/v1/remote-services/{HOT_SESSION_ID}")
@@ -235,10 +266,10 @@ class BenchServers:
                 "BENCH_FLOOR_BODIES": str(bodies_file),
                 "SECRET_KEY": BENCH_SECRET_KEY,
                 "PYTHONUNBUFFERED": "1",
-                "GUNICORN_LOGLEVEL": "warning",
+                "SERVER_LOGLEVEL": "warning",
             }
         )
-        self._gunicorn(FLOOR_DJANGO, env, app="bench.floors.wsgi", ready="/floor/validate")
+        self._serve(FLOOR_DJANGO, env, app="bench.floors.wsgi:application", ready="/floor/validate")
 
     def _sign_in_operator(self, env: dict[str, str]) -> None:
         """An operator with read_logs on the auth service, signed in: the token the gateway scenarios send."""

@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 CACHE_ERRORS = (RedisError, OSError)
 LOCAL_CACHE_MAX_ENTRIES = 10_000
 
-# key -> (monotonic expiry, pickled value). Plain dict operations are atomic under the GIL, so gunicorn's threads
+# key -> (monotonic expiry, pickled value). Plain dict operations are atomic under the GIL, so the server's threads
 # share it without a lock; values are pickled so that every caller gets its own copy, as from Redis.
 _local: dict[str, tuple[float, bytes]] = {}
 

@@ -93,7 +93,7 @@ def pooled_session(
 
 
 def _forget_sessions_after_fork() -> None:
-    """A forked child (a gunicorn worker after preload) starts with no sessions: sockets are never shared."""
+    """A forked child (a server worker) starts with no sessions: sockets are never shared."""
     global _sessions_lock
     _sessions.clear()
     _sessions_lock = threading.Lock()

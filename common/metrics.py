@@ -1,4 +1,4 @@
-"""Prometheus metrics, shared by every gunicorn worker through PROMETHEUS_MULTIPROC_DIR when it is set."""
+"""Prometheus metrics, shared by every server worker through PROMETHEUS_MULTIPROC_DIR when it is set."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ HTTP_LATENCY = Histogram(
 
 
 def _exposition_registry() -> CollectorRegistry:
-    """Under gunicorn (PROMETHEUS_MULTIPROC_DIR set) every worker's files summed; else this process's registry."""
+    """Under the server (PROMETHEUS_MULTIPROC_DIR set) every worker's files summed; else this process's registry."""
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         return REGISTRY
     registry = CollectorRegistry()

@@ -1,4 +1,4 @@
-"""WSGI entry point, served by gunicorn (see gunicorn.conf.py)."""
+"""WSGI entry point, served by granian (see project_config/server.py)."""
 
 import os
 

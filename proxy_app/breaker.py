@@ -1,7 +1,7 @@
 """A circuit breaker that never holds its lock while the guarded call runs.
 
 pybreaker 1.4 holds one lock for the whole wrapped call, which serialises hung calls
-under gunicorn's threads; `circuitbreaker` 2.x lets every concurrent call through once the reset time has
+under the server's threads; `circuitbreaker` 2.x lets every concurrent call through once the reset time has
 passed instead of a single trial. This one takes its lock only to read or change the state.
 """
 

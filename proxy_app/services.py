@@ -41,7 +41,7 @@ TIMEOUT_SUGGESTION = "Pixora is slow to answer; try again in a moment."
 
 @cache
 def pixora_breaker() -> CircuitBreaker:
-    """This process's breaker for the Pixora API (per process: each gunicorn worker keeps its own)."""
+    """This process's breaker for the Pixora API (per process: each server worker keeps its own)."""
     return CircuitBreaker(
         failure_threshold=settings.PIXORA_BREAKER_THRESHOLD, reset_seconds=settings.PIXORA_BREAKER_RESET_SECONDS
     )

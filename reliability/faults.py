@@ -133,7 +133,7 @@ def faults_for(stack: SoakStack, load: Load) -> list[tuple[Fault, Inject]]:
         fault.hit, fault.hit_count = f"{clients} client connections cut by the stop", clients
 
     def replaced(victim: int, count: int) -> bool:
-        workers = stack.gunicorn.worker_pids()
+        workers = stack.app_server.worker_pids()
         return victim not in workers and len(workers) >= count
 
     def probe_backend_port(probe_id: str) -> int | None:
@@ -161,16 +161,16 @@ def faults_for(stack: SoakStack, load: Load) -> list[tuple[Fault, Inject]]:
                     raise RuntimeError(f"the probe's query did not reach Pixora's database within {PROBE_WAIT:g} s")
                 client_port = probe_backend_port(probe_id)
                 assert client_port is not None, "the probe waits on the lock held here until the block ends"
-                workers = stack.gunicorn.worker_pids()
+                workers = stack.app_server.worker_pids()
                 victim = next((pid for pid in workers if established_connections(pid, local_port=client_port)), None)
                 if victim is None:
-                    raise RuntimeError(f"no gunicorn worker holds the probe's database connection (port {client_port})")
-                nginx_connections += established_connections(victim, local_port=stack.gunicorn.port)
+                    raise RuntimeError(f"no server worker holds the probe's database connection (port {client_port})")
+                nginx_connections += established_connections(victim, local_port=stack.app_server.port)
                 in_flight += load.in_flight
                 os.kill(victim, signal.SIGKILL)
                 fault.kills.append(load.now())
             if not wait_for(functools.partial(replaced, victim, len(workers))):
-                raise RuntimeError(f"gunicorn did not replace worker {victim} within 30 s")
+                raise RuntimeError(f"the server did not replace worker {victim} within 30 s")
             time.sleep(WORKER_KILL_SPACING)
         fault.hit = (
             f"{len(fault.kills)} workers killed, each serving a probe; they held {nginx_connections} connections "
@@ -216,7 +216,7 @@ def faults_for(stack: SoakStack, load: Load) -> list[tuple[Fault, Inject]]:
         (
             Fault(
                 "worker-sigkill",
-                f"a gunicorn worker SIGKILLed {WORKER_KILLS} times, {WORKER_KILL_SPACING:g} s after each "
+                f"a server worker SIGKILLed {WORKER_KILLS} times, {WORKER_KILL_SPACING:g} s after each "
                 "replacement, each while serving a probe (a batch validation held on a lock in Pixora's database)",
                 probe=PROBE_BATCH,
             ),

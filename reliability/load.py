@@ -17,7 +17,7 @@ from PIL import Image
 from reliability.stack import POD_NAME
 
 REQUEST_TIMEOUT = (3.0, 20.0)
-# The header nginx puts on the 503 it makes from gunicorn's failure (deploy/nginx/facepass.conf).
+# The header nginx puts on the 503 it makes from the app server's failure (deploy/nginx/facepass.conf).
 UPSTREAM_ERROR_HEADER = "X-FacePass-Upstream-Error"
 
 # A batch validation of one session id the caller chooses, sent by a fault beside the schedule: a POST, which
@@ -64,7 +64,7 @@ class Result:
 
     @property
     def lost(self) -> bool:
-        """No answer from FacePass itself: no HTTP answer at all, or nginx's stand-in for gunicorn's."""
+        """No answer from FacePass itself: no HTTP answer at all, or nginx's stand-in for the app server's."""
         return self.status is None or self.status == 502 or bool(self.upstream_error)
 
     def in_flight_at(self, moment: float) -> bool:

@@ -21,7 +21,7 @@ COLUMNS_SHOWN = ["2xx", "4xx", "429", "503", "504", LOST, "other 5xx", "no answe
 
 
 def status_column(result: Result) -> str:
-    """Where an answer is counted; nginx's 503 for a request gunicorn never answered is not the app's 503."""
+    """Where an answer is counted; nginx's 503 for a request the app server never answered is not the app's 503."""
     if result.status is None:
         return "no answer"
     if result.lost:
@@ -196,7 +196,7 @@ def report(
         f"(load average {os.getloadavg()[0]:.1f} at the end). `make soak`; "
         f"SOAK_RATE={rate:g}/s, SOAK_GAP_SECONDS={gap:g}, {finished:.0f} s of load, {len(results)} requests.",
         "",
-        "Stack: nginx (deploy/nginx/facepass.conf) → gunicorn (gunicorn.conf.py, 2 gthread workers × 8 threads) → "
+        "Stack: nginx (deploy/nginx/facepass.conf) → granian (project_config/server.py, 2 workers × 8 threads) → "
         "FacePass with the production settings (testing/production.py), FacePass's and Pixora's PostgreSQL as two "
         "clusters of our own, our own Redis, the stand-in Pixora API (testing/upstream.py); no Celery worker, so "
         "every accepted selfie stays in the database. Mix: "
@@ -208,7 +208,7 @@ def report(
         "| target | result |",
         "| --- | --- |",
         f"| 5xx from FacePass other than the documented 503/504 | **{len(other_5xx)}** (target 0) |",
-        f"| requests lost (nginx's 502 for gunicorn, sent on as a 503 marked `X-FacePass-Upstream-Error`, or no "
+        f"| requests lost (nginx's 502 for the app server, sent on as a 503 marked `X-FacePass-Upstream-Error`, or no "
         f"HTTP answer) that were not in flight when a worker was SIGKILLed | **{len(unexplained)}** (target 0; "
         f"{len(lost) - len(unexplained)} more were in flight at a kill) |",
         f"| face-search uploads answered 202 and not in the database with a selfie that decodes as an image "

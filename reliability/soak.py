@@ -1,4 +1,4 @@
-"""`make soak`: a fixed-rate mixed load on nginx + gunicorn while faults are injected in turn; writes a report.
+"""`make soak`: a fixed-rate mixed load on nginx + the app server while faults are injected in turn; writes a report.
 
 Everything it breaks is its own (reliability/stack.py): two PostgreSQL clusters (Pixora's and FacePass's), a
 redis-server and the stand-in Pixora API, each on a free port of 127.0.0.1. Nothing else on the machine is

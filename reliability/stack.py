@@ -1,4 +1,4 @@
-"""The deployed shape the soak breaks, all of it its own: nginx → gunicorn → FacePass, two PostgreSQL clusters
+"""The deployed shape the soak breaks, all of it its own: nginx → granian → FacePass, two PostgreSQL clusters
 (Pixora's and FacePass's), a redis-server and the stand-in Pixora API, each on a free port of 127.0.0.1.
 
 Every server is started by the shared harness in testing/; this module only wires them together.
@@ -25,15 +25,15 @@ from testing.nginx import nginx_server
 from testing.postgres import PostgresCluster, postgres_cluster_missing
 from testing.production import production_environment
 from testing.redis_server import RedisServer, redis_server_missing
-from testing.services import THROTTLES_UNREACHED, ServerProcess, gunicorn_process, manage
+from testing.services import THROTTLES_UNREACHED, ServerProcess, app_server_process, manage
 from testing.upstream import PixoraApiStub
 
 SESSIONS = 3000
 FACEPASS_ENABLED_SHARE = 0.8
 FACEPASS_DATABASE = "facepass"
 POD_NAME = "soak-0"
-GUNICORN_WORKERS = 2
-GUNICORN_THREADS = 8
+SERVER_WORKERS = 2
+SERVER_THREADS = 8
 
 
 @dataclass
@@ -44,7 +44,7 @@ class SoakStack:
     pixora_database: str
     redis: RedisServer
     upstream: PixoraApiStub
-    gunicorn: ServerProcess
+    app_server: ServerProcess
     enabled_ids: list[str] = field(default_factory=list)
     disabled_ids: list[str] = field(default_factory=list)
     token: str = ""
@@ -111,9 +111,9 @@ def soak_stack(workdir: Path, log: Callable[[str], None]) -> Iterator[SoakStack]
             **THROTTLES_UNREACHED,
             # The proxy's cache would hide the upstream's faults.
             PIXORA_SERVICES_CACHE_TTL="0",
-            GUNICORN_WORKERS=str(GUNICORN_WORKERS),
-            GUNICORN_THREADS=str(GUNICORN_THREADS),
-            GUNICORN_LOGLEVEL="warning",
+            SERVER_WORKERS=str(SERVER_WORKERS),
+            SERVER_THREADS=str(SERVER_THREADS),
+            SERVER_LOGLEVEL="warning",
             POD_NAME=POD_NAME,
         )
         manage("migrate", "--noinput", env=env)
@@ -128,10 +128,10 @@ def soak_stack(workdir: Path, log: Callable[[str], None]) -> Iterator[SoakStack]
             env={**env, "DJANGO_SUPERUSER_PASSWORD": password},
         )
         manage("collectstatic", "--noinput", "--verbosity", "0", env=env)
-        log("starting gunicorn and nginx")
-        gunicorn = stack.enter_context(gunicorn_process(env, log_path=workdir / "gunicorn.log"))
+        log("starting the app server and nginx")
+        app_server = stack.enter_context(app_server_process(env, log_path=workdir / "server.log"))
         base_url = stack.enter_context(
-            nginx_server(backend_url=gunicorn.url, workdir=workdir / "nginx", static_root=Path(env["STATIC_ROOT"]))
+            nginx_server(backend_url=app_server.url, workdir=workdir / "nginx", static_root=Path(env["STATIC_ROOT"]))
         )
         login = requests.post(
             f"{base_url}/api/v1/auth/login", json={"username": "soak", "password": password}, timeout=10
@@ -144,7 +144,7 @@ def soak_stack(workdir: Path, log: Callable[[str], None]) -> Iterator[SoakStack]
             pixora_database=pixora_name,
             redis=redis,
             upstream=upstream,
-            gunicorn=gunicorn,
+            app_server=app_server,
             enabled_ids=[str(row["id"]) for row in rows if row["facepass_enabled"]],
             disabled_ids=[str(row["id"]) for row in rows if not row["facepass_enabled"]],
             token=login.json()["token"],

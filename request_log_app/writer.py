@@ -52,7 +52,7 @@ class RequestLogBuffer:
             self._wake.set()
 
     def _start(self) -> None:
-        # Started on first use in each process: a thread started before gunicorn forks would not exist in workers.
+        # Started on first use in each process: a thread started before the server forks would not exist in workers.
         with self._start_lock:
             if self._owner_pid == os.getpid():
                 return

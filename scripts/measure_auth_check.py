@@ -1,5 +1,5 @@
 """What nginx `auth_request` costs in front of each request: GET /api/v1/auth/check under wrk, with the positive
-answer cached (SSO_VALIDATION_CACHE_SECONDS=10) and without (0), on gunicorn with the repository's config.
+answer cached (SSO_VALIDATION_CACHE_SECONDS=10) and without (0), on the app server (project_config/server.py).
 
     .venv/bin/python scripts/measure_auth_check.py [seconds per run]
 
@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.load import Load, wrk_run  # noqa: E402
-from testing.services import base_environment, gunicorn_server, manage  # noqa: E402
+from testing.services import app_server, base_environment, manage  # noqa: E402
 
 SIGN_IN = """
 from django.contrib.auth.models import User
@@ -38,8 +38,8 @@ def main(seconds: float) -> None:
         print("| cache seconds | connections | requests/s | p50 ms | p99 ms | bad status / socket errors |")
         print("| --- | --- | --- | --- | --- | --- |")
         for cache_seconds in ("10", "0"):
-            env = base_environment(workdir, SSO_VALIDATION_CACHE_SECONDS=cache_seconds, GUNICORN_WORKERS="2")
-            with gunicorn_server(env, log_path=workdir / "gunicorn.log") as url:
+            env = base_environment(workdir, SSO_VALIDATION_CACHE_SECONDS=cache_seconds, SERVER_WORKERS="2")
+            with app_server(env, log_path=workdir / "server.log") as url:
                 for connections in CONNECTIONS:
                     wrk_run(url, load, connections=connections, duration=2)
                     result = wrk_run(url, load, connections=connections, duration=seconds)

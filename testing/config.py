@@ -7,11 +7,11 @@ import re
 from testing.services import REPO_ROOT
 
 SETTINGS_READ = re.compile(r'env(?:\.\w+)?\(\s*"([A-Z_][A-Z0-9_]*)"')
-GUNICORN_READ = re.compile(r'os\.environ(?:\.get\(|\[)\s*"([A-Z_][A-Z0-9_]*)"')
+SERVER_READ = re.compile(r'environ(?:\.get\(|\.setdefault\(|\[)\s*"([A-Z_][A-Z0-9_]*)"')
 
 
 def variables_read() -> set[str]:
-    """Every environment variable project_config/settings.py and gunicorn.conf.py read."""
+    """Every environment variable project_config/settings.py and project_config/server.py read."""
     names = set(SETTINGS_READ.findall((REPO_ROOT / "project_config" / "settings.py").read_text()))
-    names |= set(GUNICORN_READ.findall((REPO_ROOT / "gunicorn.conf.py").read_text()))
+    names |= set(SERVER_READ.findall((REPO_ROOT / "project_config" / "server.py").read_text()))
     return names

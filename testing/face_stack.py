@@ -7,7 +7,7 @@
             stack.webhook(session_id)                                       # as Pixora does
 
 Its own redis-server (the broker; the cache on its database 1), FacePass's tables on a fresh PostgreSQL database,
-Pixora's sessions in a SQLite file, the stand-in Pixora API over HTTP (testing/upstream.py), gunicorn with the
+Pixora's sessions in a SQLite file, the stand-in Pixora API over HTTP (testing/upstream.py), the app server with the
 repository's config.
 """
 
@@ -29,7 +29,7 @@ import requests
 from sessions_app.demo import DEMO_SESSIONS, demo_database_create
 from testing.postgres import postgres_server_available
 from testing.redis_server import RedisServer, redis_server_missing
-from testing.services import base_environment, gunicorn_server, manage, postgres_test_url, service_missing
+from testing.services import app_server, base_environment, manage, postgres_test_url, service_missing
 from testing.upstream import PixoraApiStub
 from testing.workers import facepass_postgres_database
 
@@ -127,5 +127,5 @@ def face_search_stack(
         manage("migrate", "--noinput", env=env)
         if collectstatic:
             manage("collectstatic", "--noinput", "--verbosity", "0", env=env)
-        url = stack.enter_context(gunicorn_server(env, log_path=directory / "gunicorn.log"))
+        url = stack.enter_context(app_server(env, log_path=directory / "server.log"))
         yield FaceStack(url, env, directory, pixora_api, broker, database_url)

@@ -1,6 +1,6 @@
 """nginx with the repository's production config (deploy/nginx/facepass.conf), on a free port, for tests.
 
-    with nginx_server(backend_url=gunicorn_url, workdir=tmp_path / "nginx", allowed_origins=[origin]) as url:
+    with nginx_server(backend_url=app_server_url, workdir=tmp_path / "nginx", allowed_origins=[origin]) as url:
         ...  # url is http://127.0.0.1:<port>; logs are workdir/access.log and workdir/error.log
 
 nginx runs as a non-daemon child process with its own prefix, logs and temporary directories under `workdir`,

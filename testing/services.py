@@ -139,7 +139,7 @@ class ServerProcess:
         return int(self.url.rsplit(":", 1)[1])
 
     def worker_pids(self) -> list[int]:
-        """The root process's children (gunicorn's or uvicorn's workers)."""
+        """The root process's children (the server's or uvicorn's workers)."""
         pid = self.process.pid
         return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
@@ -181,25 +181,24 @@ def server_process(
 
 
 @contextmanager
-def gunicorn_process(
+def app_server_process(
     env: Mapping[str, str],
     *,
     log_path: Path,
-    extra_args: tuple[str, ...] = (),
-    app: str = "project_config.wsgi",
+    app: str = "project_config.wsgi:application",
     ready_path: str = "/api/healthz/",
     timeout: float = 30.0,
 ) -> Iterator[ServerProcess]:
-    """`app` (FacePass unless told) under gunicorn with the repository's config on a free port, answering."""
+    """`app` (FacePass unless told) under the production server (project_config/server.py) on a free port, answering."""
     port = free_port()
-    argv = [sys.executable, "-m", "gunicorn", app, "-c", str(REPO_ROOT / "gunicorn.conf.py")]
-    argv += ["--bind", f"127.0.0.1:{port}", *extra_args]
+    argv = [sys.executable, "-m", "project_config.server", app]
+    env = {**env, "SERVER_BIND": f"127.0.0.1:{port}"}
     with server_process(argv, env=env, log_path=log_path, port=port, ready_path=ready_path, timeout=timeout) as server:
         yield server
 
 
 @contextmanager
-def gunicorn_server(env: Mapping[str, str], *, log_path: Path, extra_args: tuple[str, ...] = ()) -> Iterator[str]:
-    """FacePass under gunicorn with the repository's config on a free port; yields its base URL."""
-    with gunicorn_process(env, log_path=log_path, extra_args=extra_args) as gunicorn:
-        yield gunicorn.url
+def app_server(env: Mapping[str, str], *, log_path: Path) -> Iterator[str]:
+    """FacePass under the production server on a free port; yields its base URL."""
+    with app_server_process(env, log_path=log_path) as server:
+        yield server.url

@@ -1,7 +1,7 @@
-"""FacePass as deployed, for end-to-end tests: gunicorn with the demo Pixora data, and nginx in front if asked.
+"""FacePass as deployed, for end-to-end tests: the app server with the demo Pixora data, and nginx in front if asked.
 
 with facepass_stack(tmp_path, cors_mode="nginx", cors_origins=[origin], with_nginx=True) as stack:
-    ...  # stack.url is what a browser calls (nginx when there is one), stack.backend_url is gunicorn
+    ...  # stack.url is what a browser calls (nginx when there is one), stack.backend_url is the app server
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sessions_app.demo import demo_database_create
 from testing.nginx import nginx_server
-from testing.services import base_environment, gunicorn_server, manage
+from testing.services import app_server, base_environment, manage
 
 
 @dataclass(frozen=True)
@@ -25,12 +25,12 @@ class Stack:
 
     @property
     def access_log(self) -> Path:
-        """Where the requests that reach `url` are logged (nginx's log, or gunicorn's without nginx)."""
-        return self.directory / ("nginx/access.log" if self.with_nginx else "gunicorn-access.log")
+        """Where the requests that reach `url` are logged (nginx's log, or the app server's without nginx)."""
+        return self.directory / ("nginx/access.log" if self.with_nginx else "server-access.log")
 
     @property
     def backend_access_log(self) -> Path:
-        return self.directory / "gunicorn-access.log"
+        return self.directory / "server-access.log"
 
 
 @contextmanager
@@ -44,7 +44,7 @@ def facepass_stack(
     trusted_proxies: Sequence[str] = (),
     **env_overrides: str,
 ) -> Iterator[Stack]:
-    """gunicorn (one worker) on the demo Pixora sessions with CORS_MODE=`cors_mode`, behind nginx if asked.
+    """The app server (one worker) on the demo Pixora sessions with CORS_MODE=`cors_mode`, behind nginx if asked.
 
     `cors_origins` is the allow-list of both Django and nginx. FacePass's own database is an empty SQLite file:
     run `manage("migrate", ...)` with `env_overrides` of your own if a test needs its tables.
@@ -55,14 +55,14 @@ def facepass_stack(
         directory,
         CORS_MODE=cors_mode,
         CORS_ALLOWED_ORIGINS=",".join(cors_origins),
-        GUNICORN_WORKERS="1",
-        GUNICORN_THREADS="4",
-        GUNICORN_ACCESSLOG=str(directory / "gunicorn-access.log"),
+        SERVER_WORKERS="1",
+        SERVER_THREADS="4",
+        SERVER_ACCESSLOG=str(directory / "server-access.log"),
         **env_overrides,
     )
     if collectstatic:
         manage("collectstatic", "--noinput", "--verbosity", "0", env=env)
-    with gunicorn_server(env, log_path=directory / "gunicorn.log") as backend_url:
+    with app_server(env, log_path=directory / "server.log") as backend_url:
         if not with_nginx:
             yield Stack(url=backend_url, backend_url=backend_url, directory=directory, with_nginx=False)
             return

@@ -44,7 +44,7 @@ def frontend_port() -> Iterator[int]:
 
 @pytest.fixture(scope="module", params=["django", "nginx"])
 def stack(request, frontend_port, tmp_path_factory) -> Iterator[Stack]:
-    """CORS_MODE=django with gunicorn alone, or CORS_MODE=nginx with nginx in front; only localhost is allowed."""
+    """CORS_MODE=django with the app server alone, or CORS_MODE=nginx with nginx in front; only localhost is allowed."""
     with facepass_stack(
         tmp_path_factory.mktemp(f"browser-{request.param}"),
         cors_mode=request.param,

@@ -1,5 +1,6 @@
 """Face search from the customer's page, in Chromium: a fake camera showing a real face, or a chosen file; served
-by gunicorn with a real Celery worker on Redis, FacePass's tables on PostgreSQL and the stand-in Pixora over HTTP."""
+by the app server with a real Celery worker on Redis, FacePass's tables on PostgreSQL and the stand-in Pixora over
+HTTP."""
 
 from __future__ import annotations
 
@@ -53,8 +54,8 @@ def stack(tmp_path_factory) -> Iterator[PageStack]:
         collectstatic=True,
         PIXORA_PHOTO_READ_TIMEOUT="5",
         FACE_SEARCH_POLL_SECONDS="0.5",
-        GUNICORN_WORKERS="1",
-        GUNICORN_THREADS="4",
+        SERVER_WORKERS="1",
+        SERVER_THREADS="4",
     ) as stack:
         stack.pixora_api.set_photos(ENABLED_ID, [StubPhoto(photo.id, photo.data) for photo in photos])
         with celery_worker(stack.env, log_path=stack.directory / "worker.log"):

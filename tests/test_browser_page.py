@@ -1,4 +1,4 @@
-"""The FacePass page in Debian's Chromium, served by gunicorn, with a real HTTP server standing for Pixora's API."""
+"""The FacePass page in Debian's Chromium, served by the app server, with a real HTTP server standing for Pixora."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from testing.browser import FAKE_CAMERA_ARGS, chromium, screenshot_path
-from testing.services import base_environment, gunicorn_server, manage
+from testing.services import app_server, base_environment, manage
 from testing.upstream import PixoraApiStub
 
 pytestmark = pytest.mark.browser
@@ -37,7 +37,7 @@ def upstream() -> Iterator[PixoraApiStub]:
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, upstream) -> Iterator[tuple[str, Path]]:
-    """FacePass under gunicorn (DEBUG off, WhiteNoise serving collected static files); yields (url, tmp dir)."""
+    """FacePass under the app server (DEBUG off, WhiteNoise serving collected static files); yields (url, tmp dir)."""
     tmp_path = tmp_path_factory.mktemp("browser-page")
     env = base_environment(
         tmp_path,
@@ -46,13 +46,13 @@ def app(tmp_path_factory, upstream) -> Iterator[tuple[str, Path]]:
         PIXORA_READ_TIMEOUT=str(PIXORA_READ_TIMEOUT),
         PIXORA_SERVICES_CACHE_TTL="0",
         PIXORA_BREAKER_THRESHOLD="1000",
-        GUNICORN_WORKERS="1",
-        GUNICORN_THREADS="4",
+        SERVER_WORKERS="1",
+        SERVER_THREADS="4",
     )
     manage("migrate", "--noinput", env=env)
     manage("create_pixora_demo", env=env)
     manage("collectstatic", "--noinput", "--verbosity", "0", env=env)
-    with gunicorn_server(env, log_path=tmp_path / "gunicorn.log") as base_url:
+    with app_server(env, log_path=tmp_path / "server.log") as base_url:
         yield base_url, tmp_path
 
 
@@ -442,7 +442,7 @@ def test_docs_and_admin_work_under_the_csp(app, browser_page, path, ready):
     assert browser_page.errors == []
 
 
-def test_oversized_upload_is_refused_under_gunicorn(app):
+def test_oversized_upload_is_refused_by_the_app_server(app):
     base_url, tmp_path = app
     body = b"\xff\xd8\xff" + b"0" * (8 * 1024 * 1024)
 

@@ -179,7 +179,7 @@ def test_wildcard_or_malformed_origins_fail_at_startup(tmp_path, origins):
     assert "CORS_ALLOWED_ORIGINS must list exact origins" in result.stderr
 
 
-# --- CORS_MODE=nginx: settings are read at import, so a gunicorn child process runs in that mode ------------
+# --- CORS_MODE=nginx: settings are read at import, so a server child process runs in that mode ------------
 
 
 @pytest.fixture(scope="module")
@@ -236,7 +236,7 @@ def test_nginx_mode_django_sends_no_cors_at_all(nginx_mode_backend, method, path
 @pytest.mark.parametrize(("trusted", "status"), [("false", HTTPStatus.MOVED_PERMANENTLY), ("true", HTTPStatus.OK)])
 def test_x_forwarded_proto_is_trusted_only_when_configured(tmp_path, trusted, status):
     """With SECURE_SSL_REDIRECT on, a plain-http request claiming https is redirected unless the header is trusted
-    (by Django and by gunicorn, which would otherwise trust it from 127.0.0.1 on its own)."""
+    (by Django; the app server passes the header on untouched)."""
     with facepass_stack(
         tmp_path, cors_mode="nginx", cors_origins=[ALLOWED], SECURE_SSL_REDIRECT="true", USE_X_FORWARDED_PROTO=trusted
     ) as stack:

@@ -1,4 +1,4 @@
-"""Degrade, don't fail, under gunicorn: Redis down or Pixora's PostgreSQL restarted never turns into a 500.
+"""Degrade, don't fail, under the app server: Redis down or Pixora's PostgreSQL restarted never turns into a 500.
 
 Each module starts its own redis-server and PostgreSQL cluster on free ports (testing/redis_server.py,
 testing/postgres.py), so stopping them disturbs no one else's tests.
@@ -17,7 +17,7 @@ from testing.pixora import PostgresPixora
 from testing.postgres import PostgresCluster, postgres_cluster_missing
 from testing.production import production_environment
 from testing.redis_server import RedisServer, redis_server_missing
-from testing.services import gunicorn_server, manage, service_missing
+from testing.services import app_server, manage, service_missing
 
 pytestmark = pytest.mark.e2e
 
@@ -72,12 +72,12 @@ def redis_stack(tmp_path_factory):
         PIXORA_DEMO_DATABASE_PATH=str(tmp_path / "pixora.sqlite3"),
         REDIS_URL=redis.url,
         THROTTLE_RATE_SESSIONS=f"{THROTTLE_LIMIT}/min",
-        GUNICORN_WORKERS="2",
+        SERVER_WORKERS="2",
     )
     manage("migrate", "--noinput", env=env)
     manage("create_pixora_demo", env=env)
     try:
-        with gunicorn_server(env, log_path=tmp_path / "gunicorn.log") as base_url:
+        with app_server(env, log_path=tmp_path / "server.log") as base_url:
             yield base_url, redis
     finally:
         redis.stop()
@@ -91,7 +91,7 @@ def test_enumerator_gets_429_while_page_views_never_do(redis_stack):
     statuses = [answer.status_code for answer in answers]
 
     assert set(page_statuses) == {HTTPStatus.OK}
-    # Counted in Redis, so the limit holds across both gunicorn workers.
+    # Counted in Redis, so the limit holds across both server workers.
     assert statuses[:THROTTLE_LIMIT] == [HTTPStatus.OK] * THROTTLE_LIMIT
     assert set(statuses[THROTTLE_LIMIT:]) == {HTTPStatus.TOO_MANY_REQUESTS}
     throttled = answers[-1]
@@ -133,10 +133,10 @@ def postgres_stack(tmp_path_factory):
     try:
         pixora = PostgresPixora(server_url=cluster.url())
         env = production_environment(
-            tmp_path, MAIN_APP_DATABASE_URL=pixora.url, SESSION_CACHE_TTL="0", GUNICORN_WORKERS="1"
+            tmp_path, MAIN_APP_DATABASE_URL=pixora.url, SESSION_CACHE_TTL="0", SERVER_WORKERS="1"
         )
         manage("migrate", "--noinput", env=env)
-        with gunicorn_server(env, log_path=tmp_path / "gunicorn.log") as base_url:
+        with app_server(env, log_path=tmp_path / "server.log") as base_url:
             yield base_url, cluster, pixora
     finally:
         cluster.destroy()

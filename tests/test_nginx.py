@@ -1,4 +1,4 @@
-"""The production nginx config (deploy/nginx/) in front of gunicorn: CORS added once, preflights, proxying, static."""
+"""The production nginx config (deploy/nginx/) before the app server: CORS added once, preflights, proxying, static."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ import requests
 from django.test import Client, override_settings
 
 from testing.production import production_environment
-from testing.services import REPO_ROOT, gunicorn_server, manage
+from testing.services import REPO_ROOT, app_server, manage
 from tests.failing_urls import LEAKY_MESSAGE
 
 SESSION_ID = "11111111-1111-4111-8111-111111111111"
@@ -65,7 +65,7 @@ def production_server(tmp_path_factory):
     env = production_environment(tmp_path, PIXORA_DEMO_DATABASE_PATH=str(tmp_path / "pixora.sqlite3"))
     manage("migrate", "--noinput", env=env)
     manage("create_pixora_demo", env=env)
-    with gunicorn_server(env, log_path=tmp_path / "gunicorn.log", extra_args=("--workers", "1")) as base_url:
+    with app_server({**env, "SERVER_WORKERS": "1"}, log_path=tmp_path / "server.log") as base_url:
         yield base_url, env["SECRET_KEY"]
 
 

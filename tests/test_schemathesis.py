@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from testing.services import THROTTLES_UNREACHED, base_environment, gunicorn_server, manage
+from testing.services import THROTTLES_UNREACHED, app_server, base_environment, manage
 from testing.upstream import PixoraApiStub
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def no_unhandled_error(ctx, response, case) -> bool | None:
     return None
 
 
-# Answered by gunicorn (and nginx) before the request reaches Django: no operation can document them.
+# Answered by the app server (and nginx) before the request reaches Django: no operation can document them.
 SERVER_LIMIT_STATUSES = {414, 431}
 
 
@@ -86,7 +86,7 @@ EXPECTED_PATHS = {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """FacePass under gunicorn with DEBUG off, demo Pixora data and a Pixora API stub behind the proxy."""
+    """FacePass under the app server with DEBUG off, demo Pixora data and a Pixora API stub behind the proxy."""
     tmp_path = tmp_path_factory.mktemp("schemathesis")
     with PixoraApiStub() as upstream:
         env = base_environment(
@@ -97,11 +97,11 @@ def server(tmp_path_factory):
             # Hostile input, not an enumerator: the throttle would hide most of it behind 429s.
             **THROTTLES_UNREACHED,
             PIXORA_WEBHOOK_SECRET="schemathesis-secret-not-real",
-            GUNICORN_WORKERS="1",
+            SERVER_WORKERS="1",
         )
         manage("migrate", "--noinput", env=env)
         manage("create_pixora_demo", env=env)
-        with gunicorn_server(env, log_path=tmp_path / "gunicorn.log") as base_url:
+        with app_server(env, log_path=tmp_path / "server.log") as base_url:
             yield base_url
 
 

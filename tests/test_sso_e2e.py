@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 
-from testing.services import base_environment, gunicorn_server, manage
+from testing.services import app_server, base_environment, manage
 
 pytestmark = pytest.mark.e2e
 
@@ -58,7 +58,7 @@ class Deployment:
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory) -> Iterator[Deployment]:
     auth_dir, gateway_dir = tmp_path_factory.mktemp("sso-auth"), tmp_path_factory.mktemp("sso-gateway")
-    common = {"SSO_SERVICE_KEY": SERVICE_KEY, "GUNICORN_WORKERS": "1", "GUNICORN_THREADS": "4"}
+    common = {"SSO_SERVICE_KEY": SERVICE_KEY, "SERVER_WORKERS": "1", "SERVER_THREADS": "4"}
     auth_env = base_environment(auth_dir, POD_NAME="auth-pod", **common)
     gateway_settings = {
         "PIXORA_DEMO_DATABASE_PATH": str(gateway_dir / "pixora.sqlite3"),
@@ -76,10 +76,10 @@ def deployment(tmp_path_factory) -> Iterator[Deployment]:
         )
         manage("shell", "-c", PREPARE_AUTH, env=auth_env)
         auth_stack = gateway_stack.enter_context(ExitStack())
-        auth_url = auth_stack.enter_context(gunicorn_server(auth_env, log_path=auth_dir / "gunicorn.log"))
+        auth_url = auth_stack.enter_context(app_server(auth_env, log_path=auth_dir / "server.log"))
         gateway_ready.result()
         gateway_env = base_environment(gateway_dir, AUTH_SERVICE_URL=auth_url, **gateway_settings)
-        gateway_url = gateway_stack.enter_context(gunicorn_server(gateway_env, log_path=gateway_dir / "gunicorn.log"))
+        gateway_url = gateway_stack.enter_context(app_server(gateway_env, log_path=gateway_dir / "server.log"))
         yield Deployment(auth_url=auth_url, gateway_url=gateway_url, auth_stack=auth_stack, http=http)
 
 

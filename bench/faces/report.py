@@ -244,9 +244,9 @@ def markdown(results: dict[str, Any]) -> str:
         "photos; it leaves out PostgreSQL, Redis and the stand-in API. The floor and the worker run minutes apart "
         "on a shared machine: when the load before them differs, the ratio by CPU per photo is the steadier one.",
         "- **Selfie to result**, client-observed: from the start of the upload until the status endpoint answers "
-        "`done`, through gunicorn (the repository's config). **DB finished − created** is the same search as the "
-        "database saw it: from the row's creation (the upload checked) to its end, no HTTP and no polling. A few "
-        "searches per worker process ran first, uncounted (models and the session's faces loaded).",
+        "`done`, through the app server (project_config/server.py). **DB finished − created** is the same search "
+        "as the database saw it: from the row's creation (the upload checked) to its end, no HTTP and no polling. "
+        "A few searches per worker process ran first, uncounted (models and the session's faces loaded).",
         "- **The search step** is `photos_nearest` on random unit vectors (128 float32, "
         "5 faces a photo) with a dozen faces planted near the probe, in this process.",
         "- **load before** is how busy the whole machine was just before the part (percent of all cores) and "

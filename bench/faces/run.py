@@ -456,7 +456,7 @@ def main() -> int:
         log(f"1. floor: the same dlib calls on {config.floor_photos} photos in {config.concurrency} processes")
         results["floor"], known = floor_measure(config, photos)
 
-        log("starting redis-server, PostgreSQL database, Pixora API stand-in, gunicorn")
+        log("starting redis-server, PostgreSQL database, Pixora API stand-in, the app server")
         with face_stack(
             workdir / "stack",
             postgres_url=config.postgres_url,

@@ -56,6 +56,6 @@ def face_stack(directory: Path, *, postgres_url: str, session_names: tuple[str, 
         postgres_url=postgres_url,
         SECRET_KEY=BENCH_SECRET_KEY,
         **THROTTLES_UNREACHED,
-        GUNICORN_LOGLEVEL="warning",
+        SERVER_LOGLEVEL="warning",
     ) as harness:
         yield FaceStack(**vars(harness), sessions=sessions)

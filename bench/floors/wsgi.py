@@ -1,4 +1,4 @@
-"""WSGI entry of the bare-Django floor (gunicorn bench.floors.wsgi -c gunicorn.conf.py)."""
+"""WSGI entry of the bare-Django floor (python -m project_config.server bench.floors.wsgi:application)."""
 
 import os
 

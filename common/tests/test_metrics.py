@@ -1,4 +1,4 @@
-"""Prometheus metrics in one process (gunicorn's multiprocess mode is checked in tests/test_gunicorn_proxy.py)."""
+"""Prometheus metrics in one process (the server's workers summed is checked in tests/test_server.py)."""
 
 from __future__ import annotations
 

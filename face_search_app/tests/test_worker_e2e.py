@@ -1,4 +1,4 @@
-"""Face search as deployed: gunicorn and real Celery worker processes on Redis, FacePass's tables on PostgreSQL,
+"""Face search as deployed: the app server and real Celery worker processes on Redis, FacePass's tables on PostgreSQL,
 Pixora's photos served over HTTP by a stand-in API, real photographs of faces."""
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ def stack(tmp_path_factory) -> Iterator[FaceStack]:
         CELERY_VISIBILITY_TIMEOUT="8",
         CELERY_RESTORE_INTERVAL_SECONDS="1",
         FACE_SEARCH_POLL_SECONDS="0.5",
-        GUNICORN_WORKERS="1",
-        GUNICORN_THREADS="4",
+        SERVER_WORKERS="1",
+        SERVER_THREADS="4",
     ) as stack:
         yield stack
 

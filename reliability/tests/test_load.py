@@ -16,7 +16,7 @@ from testing.services import free_port
 pytestmark = pytest.mark.e2e
 
 
-def test_nginx_answering_for_a_gunicorn_that_is_gone_is_a_lost_request(tmp_path):
+def test_nginx_answering_for_an_app_server_that_is_gone_is_a_lost_request(tmp_path):
     with nginx_server(backend_url=f"http://127.0.0.1:{free_port()}", workdir=tmp_path) as url:
         stack = SimpleNamespace(base_url=url, enabled_ids=[str(uuid.uuid4())], disabled_ids=[], token="")
         result = Load(stack, rate=1, max_seconds=1)._answer("validate", 0.0)

@@ -1,7 +1,10 @@
-"""Under real gunicorn: hung Pixora calls can't take every worker, and metrics add up across workers."""
+"""Under the production server (project_config/server.py): hung Pixora calls can't take every thread, metrics add up
+across workers, a worker that dies is replaced, and a bulkhead as large as the thread pool is refused."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -11,7 +14,7 @@ from http import HTTPStatus
 import pytest
 import requests
 
-from testing.services import REPO_ROOT, base_environment, gunicorn_server, manage
+from testing.services import REPO_ROOT, app_server_process, base_environment, manage
 from testing.upstream import PixoraApiStub
 
 pytestmark = pytest.mark.e2e
@@ -27,7 +30,7 @@ def upstream():
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, upstream):
-    tmp_path = tmp_path_factory.mktemp("gunicorn-proxy")
+    tmp_path = tmp_path_factory.mktemp("server")
     env = base_environment(
         tmp_path,
         PIXORA_DEMO_DATABASE_PATH=str(tmp_path / "pixora.sqlite3"),
@@ -35,26 +38,27 @@ def server(tmp_path_factory, upstream):
         PIXORA_READ_TIMEOUT="2",
         PIXORA_SERVICES_CACHE_TTL="0",
         SESSION_CACHE_TTL="0",
-        GUNICORN_WORKERS="2",
-        GUNICORN_THREADS="8",
+        SERVER_WORKERS="2",
+        SERVER_THREADS="8",
     )
     manage("migrate", "--noinput", env=env)
     manage("create_pixora_demo", env=env)
-    with gunicorn_server(env, log_path=tmp_path / "gunicorn.log") as base_url:
-        yield base_url
+    with app_server_process(env, log_path=tmp_path / "server.log") as running:
+        yield running
 
 
 def test_rest_of_the_api_answers_while_pixora_hangs(server, upstream):
     upstream.behave("hang")
     with ThreadPoolExecutor(max_workers=24) as pool:
         hung = [
-            pool.submit(requests.get, f"{server}/api/v1/remote-services/{SESSION_ID}", timeout=10) for _ in range(24)
+            pool.submit(requests.get, f"{server.url}/api/v1/remote-services/{SESSION_ID}", timeout=10)
+            for _ in range(24)
         ]
         time.sleep(0.5)
         started = time.monotonic()
-        answers = [requests.get(f"{server}/api/v1/sessions/validate/{SESSION_ID}", timeout=5) for _ in range(5)]
+        answers = [requests.get(f"{server.url}/api/v1/sessions/validate/{SESSION_ID}", timeout=5) for _ in range(5)]
         elapsed = time.monotonic() - started
-        health = requests.get(f"{server}/api/healthz/", timeout=5)
+        health = requests.get(f"{server.url}/api/healthz/", timeout=5)
         proxy_statuses = sorted({future.result().status_code for future in hung})
     upstream.behave("ok")
 
@@ -69,9 +73,9 @@ def test_rest_of_the_api_answers_while_pixora_hangs(server, upstream):
 def test_metrics_add_up_across_workers(server, upstream):
     upstream.behave("ok")
     for _ in range(6):
-        requests.get(f"{server}/api/v1/remote-services/{SESSION_ID}", timeout=5)
+        requests.get(f"{server.url}/api/v1/remote-services/{SESSION_ID}", timeout=5)
 
-    text = requests.get(f"{server}/metrics", timeout=5).text
+    text = requests.get(f"{server.url}/metrics", timeout=5).text
 
     assert 'facepass_pixora_calls_total{outcome="ok"}' in text
     ok_calls = next(
@@ -85,10 +89,26 @@ def test_metrics_add_up_across_workers(server, upstream):
     assert 'route="session-validate"' in text
 
 
-def test_gunicorn_refuses_a_bulkhead_as_large_as_the_thread_pool(tmp_path):
-    env = base_environment(tmp_path, GUNICORN_THREADS="4", PIXORA_MAX_CONCURRENT_CALLS="4")
+def test_a_killed_worker_is_replaced(server):
+    workers = server.worker_pids()
+
+    os.kill(workers[0], signal.SIGKILL)
+
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and (
+        len(server.worker_pids()) < len(workers) or workers[0] in server.worker_pids()
+    ):
+        time.sleep(0.1)
+    assert workers[0] not in server.worker_pids()
+    assert len(server.worker_pids()) == len(workers), "the dead worker was not replaced"
+    answers = [requests.get(f"{server.url}/api/v1/sessions/validate/{SESSION_ID}", timeout=5) for _ in range(10)]
+    assert [answer.status_code for answer in answers] == [HTTPStatus.OK] * 10
+
+
+def test_the_server_refuses_a_bulkhead_as_large_as_the_thread_pool(tmp_path):
+    env = base_environment(tmp_path, SERVER_THREADS="4", PIXORA_MAX_CONCURRENT_CALLS="4")
     result = subprocess.run(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--check-config", "project_config.wsgi"],
+        [sys.executable, "-m", "project_config.server"],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
@@ -97,4 +117,4 @@ def test_gunicorn_refuses_a_bulkhead_as_large_as_the_thread_pool(tmp_path):
     )
 
     assert result.returncode != 0
-    assert "PIXORA_MAX_CONCURRENT_CALLS must be below GUNICORN_THREADS" in result.stdout + result.stderr
+    assert "PIXORA_MAX_CONCURRENT_CALLS must be below SERVER_THREADS" in result.stderr
