@@ -5,22 +5,23 @@ from __future__ import annotations
 import logging
 import math
 from http import HTTPStatus
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from common.api import SessionsThrottledView
+from common.api import PlainJSONGetView, SessionsThrottledView
 from common.throttles import throttle_wait
 from sessions_app.errors import InvalidSessionId
 from sessions_app.parsing import SESSION_ID_PARAMETER, session_id_from_path
-from sessions_app.selectors import SESSION_NOT_FOUND, session_validate, sessions_validate_many
+from sessions_app.selectors import SESSION_NOT_FOUND, Validation, session_validate, sessions_validate_many
 from sessions_app.serializers import (
     MAX_BATCH_SIZE,
     BatchValidateRequestSerializer,
@@ -41,24 +42,38 @@ ERROR_RESPONSES = {
 }
 
 
-class SessionValidateView(SessionsThrottledView):
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         parameters=[SESSION_ID_PARAMETER], responses={HTTPStatus.OK: ValidationSerializer, **ERROR_RESPONSES}
     )
-    def get(self, request: Request, session_id: str) -> Response:
-        return Response(session_validate(session_id=session_id_from_path(session_id)))
+)
+class SessionValidateView(PlainJSONGetView):
+    """Whether FacePass may serve this Pixora session, with the session when it exists.
+
+    Public session endpoints share one per-client rate, THROTTLE_RATE_SESSIONS, against enumeration.
+    """
+
+    def json_get(self, *, session_id: str) -> Validation:
+        return session_validate(session_id=session_id_from_path(session_id))
 
 
-class SessionDetailView(SessionsThrottledView):
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         parameters=[SESSION_ID_PARAMETER],
         responses={HTTPStatus.OK: PhotoSessionSerializer, **NOT_FOUND_RESPONSE, **ERROR_RESPONSES},
     )
-    def get(self, request: Request, session_id: str) -> Response:
+)
+class SessionDetailView(PlainJSONGetView):
+    """The Pixora session with this id.
+
+    Public session endpoints share one per-client rate, THROTTLE_RATE_SESSIONS, against enumeration.
+    """
+
+    def json_get(self, *, session_id: str) -> dict[str, Any]:
         session = session_validate(session_id=session_id_from_path(session_id))["session"]
         if session is None:
             raise NotFound(SESSION_NOT_FOUND)
-        return Response(session)
+        return session
 
 
 class SessionFacePassStatusView(SessionsThrottledView):
