@@ -1,4 +1,4 @@
-"""Recording the requests of views marked `logged`: one object and one deque append on the request."""
+"""Recording the requests of views marked `logged`: one tuple and one deque append on the request."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from request_log_app.models import RequestLogEntry
 from request_log_app.pods import pod_name
-from request_log_app.writer import BUFFER
+from request_log_app.writer import BUFFER, PendingEntry
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +42,7 @@ class RequestLogMiddleware:
             match = getattr(request, "resolver_match", None)
             if match is not None and getattr(match.func, LOGGED_ATTRIBUTE, False):
                 BUFFER.append(
-                    RequestLogEntry(
+                    PendingEntry(
                         pod=self.pod,
                         created_at=timezone.now(),
                         method=request.method or "",

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from typing import Any
 
 import psycopg2
 
-from testing.services import free_port
+from testing.services import free_port, postgres_test_url, service_missing
 
 POSTGRES_BIN_GLOB = "/usr/lib/postgresql/*/bin"
 
@@ -47,6 +48,22 @@ def postgres_server_available(url: str) -> str | None:
     except psycopg2.OperationalError as exc:
         return f"no PostgreSQL server at {url}: {str(exc).strip()}"
     return None
+
+
+@contextmanager
+def scratch_database(prefix: str) -> Iterator[str]:
+    """The URL of a fresh, empty database on the test server (a test skips, or fails, without one); dropped after."""
+    server_url = postgres_test_url()
+    if reason := postgres_server_available(server_url):
+        service_missing(reason)
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with autocommit(server_url) as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield database_url(server_url, name)
+    finally:
+        with autocommit(server_url) as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def postgres_bin_dir() -> Path | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import psycopg2
@@ -12,8 +11,8 @@ import yaml
 
 from sessions_app.demo import COLUMNS, DEMO_SESSIONS
 from testing.config import variables_read
-from testing.postgres import autocommit, postgres_server_available
-from testing.services import REPO_ROOT, postgres_test_url, service_missing
+from testing.postgres import scratch_database
+from testing.services import REPO_ROOT
 
 COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.local.yml").read_text())
 
@@ -67,15 +66,8 @@ def test_nginx_uses_the_production_config_unchanged():
 @pytest.fixture
 def empty_postgres_database() -> Iterator[str]:
     """A fresh, empty PostgreSQL database on the test server, as the pixora-db container starts."""
-    server_url = postgres_test_url()
-    if reason := postgres_server_available(server_url):
-        service_missing(reason)
-    name = f"facepass_test_compose_{uuid.uuid4().hex[:12]}"
-    with autocommit(server_url) as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    yield server_url.rsplit("/", 1)[0] + f"/{name}"
-    with autocommit(server_url) as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database("facepass_test_compose") as url:
+        yield url
 
 
 @pytest.mark.postgres

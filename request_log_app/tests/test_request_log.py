@@ -4,10 +4,11 @@ import logging
 import sqlite3
 import time
 from contextlib import closing
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from unittest import mock
 
+import psycopg2
 import pytest
 from django.core.management import call_command
 from django.db import OperationalError
@@ -15,9 +16,10 @@ from django.utils import timezone
 
 from request_log_app import writer
 from request_log_app.models import RequestLogEntry
-from request_log_app.writer import BUFFER, RequestLogBuffer
+from request_log_app.writer import BUFFER, PendingEntry, RequestLogBuffer
 from sessions_app.demo import DEMO_SESSIONS
 from sso_app.tests.conftest import bearer
+from testing.postgres import scratch_database
 from testing.services import base_environment, manage
 
 pytestmark = pytest.mark.django_db(databases=["default", "pixora"])
@@ -25,7 +27,7 @@ pytestmark = pytest.mark.django_db(databases=["default", "pixora"])
 ENABLED_ID = str(DEMO_SESSIONS[0]["id"])
 
 
-def entry(pod: str = "pod-a", minutes_ago: float = 0, **fields) -> RequestLogEntry:
+def pending(pod: str = "pod-a", minutes_ago: float = 0, **fields) -> PendingEntry:
     values = {
         "pod": pod,
         "created_at": timezone.now() - timedelta(minutes=minutes_ago),
@@ -36,7 +38,11 @@ def entry(pod: str = "pod-a", minutes_ago: float = 0, **fields) -> RequestLogEnt
         "duration_ms": 1.5,
         "request_id": "req",
     }
-    return RequestLogEntry(**{**values, **fields})
+    return PendingEntry(**{**values, **fields})
+
+
+def entry(pod: str = "pod-a", minutes_ago: float = 0, **fields) -> RequestLogEntry:
+    return RequestLogEntry(**pending(pod, minutes_ago, **fields)._asdict())
 
 
 def test_session_validations_are_recorded_with_pod_status_duration_and_request_id(api, settings):
@@ -69,7 +75,7 @@ def test_recording_never_fails_the_request(api):
 def test_the_buffer_keeps_the_newest_entries_when_full():
     buffer = RequestLogBuffer(max_entries=3, background=False)
     for number in range(5):
-        buffer.append(entry(request_id=str(number)))
+        buffer.append(pending(request_id=str(number)))
 
     assert [item.request_id for item in buffer.entries] == ["2", "3", "4"]
     assert buffer.dropped == 2
@@ -77,15 +83,15 @@ def test_the_buffer_keeps_the_newest_entries_when_full():
 
 def test_a_failed_write_is_retried_then_dropped_without_raising(caplog):
     buffer = RequestLogBuffer(background=False)
-    buffer.append(entry(request_id="kept"))
-    failing = mock.patch.object(RequestLogEntry.objects, "bulk_create", side_effect=OperationalError("down"))
+    buffer.append(pending(request_id="kept"))
+    failing = mock.patch.object(writer, "entries_write", side_effect=OperationalError("down"))
 
     with failing, caplog.at_level(logging.WARNING, logger="request_log_app.writer"):
         assert buffer.flush() == 0
     assert buffer.flush() == 1  # the database is back: the held batch is written
     assert RequestLogEntry.objects.get().request_id == "kept"
 
-    buffer.append(entry(request_id="lost"))
+    buffer.append(pending(request_id="lost"))
     with failing, caplog.at_level(logging.WARNING, logger="request_log_app.writer"):
         for _ in range(writer.FLUSH_MAX_ATTEMPTS):
             assert buffer.flush() == 0
@@ -96,7 +102,7 @@ def test_a_failed_write_is_retried_then_dropped_without_raising(caplog):
 
 def test_the_background_writer_flushes_within_a_second(transactional_db):
     buffer = RequestLogBuffer(background=True)
-    buffer.append(entry(request_id="background"))
+    buffer.append(pending(request_id="background"))
     try:
         deadline = timezone.now() + timedelta(seconds=5)
         while not RequestLogEntry.objects.filter(request_id="background").exists():
@@ -272,12 +278,11 @@ def test_proxied_pixora_calls_are_recorded_even_when_they_fail(api, settings):
 WRITE_THEN_EXIT = """
 from django.core.management import call_command
 call_command("migrate", verbosity=0)
-from request_log_app.writer import BUFFER
-from request_log_app.models import RequestLogEntry
-from request_log_app.writer import BUFFER, RequestLogBuffer
+from django.utils import timezone
+from request_log_app.writer import BUFFER, PendingEntry
 for number in range(3):
-    BUFFER.append(RequestLogEntry(pod="p", method="GET", path="/", url_name="x", status=200, duration_ms=1,
-                                  request_id=str(number)))
+    BUFFER.append(PendingEntry(pod="p", created_at=timezone.now(), method="GET", path="/", url_name="x", status=200,
+                               duration_ms=1, request_id=str(number)))
 """
 
 
@@ -287,3 +292,35 @@ def test_entries_waiting_at_process_exit_are_written(tmp_path):
     with closing(sqlite3.connect(tmp_path / "facepass.sqlite3")) as database:
         (count,) = database.execute("SELECT count(*) FROM request_log_app_requestlogentry").fetchone()
     assert count == 3
+
+
+COPY_AWKWARD_ROWS = """
+import json, sys
+from datetime import datetime, timezone
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from request_log_app.writer import PendingEntry, entries_write
+at = datetime(2026, 12, 3, 10, 20, 30, 123456, tzinfo=timezone.utc)
+entries_write([
+    PendingEntry("p-1", at, "GET", '/a,b"c\\\\d\\te\\nf\\r', "", 503, 1.234567, "é✓'"),
+    PendingEntry("p-2", at, "POST", "", "session-validate", 200, 0.0, ""),
+])
+"""
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_batch_is_one_copy_that_keeps_every_character(tmp_path):
+    with scratch_database("facepass_test_request_log") as url:
+        manage("shell", "-c", COPY_AWKWARD_ROWS, env=base_environment(tmp_path, DATABASE_URL=url))
+        with closing(psycopg2.connect(url)) as database, database.cursor() as cursor:
+            cursor.execute(
+                "SELECT pod, created_at, method, path, url_name, status, duration_ms, request_id"
+                " FROM request_log_app_requestlogentry ORDER BY pod"
+            )
+            rows = cursor.fetchall()
+
+    at = datetime(2026, 12, 3, 10, 20, 30, 123456, tzinfo=UTC)
+    assert rows == [
+        ("p-1", at, "GET", '/a,b"c\\d\te\nf\r', "", 503, 1.234567, "é✓'"),
+        ("p-2", at, "POST", "", "session-validate", 200, 0.0, ""),
+    ]
