@@ -59,7 +59,7 @@ class PlainJSONGetView(SessionsThrottledView):
         if (
             request.method != "GET"
             or request.META.get("HTTP_ACCEPT", "*/*") not in PLAIN_JSON_ACCEPTS
-            or api_settings.URL_FORMAT_OVERRIDE in request.GET
+            or (request.META.get("QUERY_STRING") and api_settings.URL_FORMAT_OVERRIDE in request.GET)
         ):
             return super().dispatch(request, *args, **kwargs)
         self.args, self.kwargs, self.request = args, kwargs, request  # type: ignore[assignment]  # DRF's on errors
