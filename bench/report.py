@@ -230,6 +230,12 @@ def table(columns: list[str], rows: list[list[str]]) -> list[str]:
     return lines
 
 
+SERVER_NAMES = {
+    "granian": "granian (`python -m project_config.server`, FacePass's own)",
+    "gunicorn": "gunicorn gthread (`BENCH_SERVER=gunicorn`)",
+}
+
+
 def markdown(results: dict[str, Any]) -> str:
     run = results["run"]
     machine = run["machine"]
@@ -243,6 +249,7 @@ def markdown(results: dict[str, Any]) -> str:
         "is in brackets.",
         f"The peer runs without uvicorn's access log. The sessions throttle stays on, raised for the bench "
         f"(`THROTTLE_RATE_SESSIONS={run.get('throttle_rate_sessions', '100000000/min')}`) so that it never answers.",
+        f"FacePass and the Django floor run under {SERVER_NAMES.get(run.get('server', 'granian'), run.get('server'))}.",
         f"Machine: {machine['cores']} cores ({machine['cpu_model']}), {machine['memory_gib']} GiB, "
         f"Linux {machine['kernel']}.",
         "",

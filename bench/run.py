@@ -34,7 +34,7 @@ from bench.scenarios import (
     SCENARIOS,
     Scenario,
 )
-from bench.servers import PEER, POD_NAME, BenchServers, facepass_paths_available
+from bench.servers import BENCH_SERVER, PEER, POD_NAME, BenchServers, facepass_paths_available
 from testing.services import UNREACHED_RATE
 
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -223,6 +223,7 @@ def bench_run(config: Config, run_id: str, workdir: Path) -> dict[str, Any]:
                 "warmup_s": config.warmup,
                 "repeats": config.repeats,
                 "peer_access_log": False,
+                "server": BENCH_SERVER,
                 "throttle_rate_sessions": UNREACHED_RATE,
                 "rows": config.rows,
                 "connections": list(config.connections),
