@@ -177,7 +177,8 @@ class BenchServers:
         overrides = {
             FACEPASS_CACHED: {},
             FACEPASS_UNCACHED: {"SESSION_CACHE_TTL": "0", "PIXORA_SERVICES_CACHE_TTL": "0"},
-            AUTH_SERVICE: {},
+            # A full run outlasts a token's default 30 minutes; the operator signs in once, at the start.
+            AUTH_SERVICE: {"SSO_TOKEN_TTL_MINUTES": "1440"},
         }
         for name, extra in overrides.items():
             if name in wanted:
