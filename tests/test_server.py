@@ -14,6 +14,7 @@ from http import HTTPStatus
 import pytest
 import requests
 
+from project_config.server import server_options
 from testing.services import REPO_ROOT, app_server_process, base_environment, manage
 from testing.upstream import PixoraApiStub
 
@@ -118,3 +119,41 @@ def test_the_server_refuses_a_bulkhead_as_large_as_the_thread_pool(tmp_path):
 
     assert result.returncode != 0
     assert "PIXORA_MAX_CONCURRENT_CALLS must be below SERVER_THREADS" in result.stderr
+
+
+def test_the_settings_become_granian_options():
+    environ = {"SERVER_BIND": "127.0.0.2:9000", "SERVER_WORKERS": "3", "SERVER_THREADS": "6", "SERVER_ACCESSLOG": "-"}
+
+    options = server_options(environ, "bench.floors.wsgi:application")
+
+    assert (options["address"], options["port"], options["workers"]) == ("127.0.0.2", 9000, 3)
+    assert (options["target"], options["blocking_threads"], options["workers_lifetime"]) == (
+        "bench.floors.wsgi:application",
+        6,
+        None,
+    )
+    assert environ["PIXORA_MAX_CONCURRENT_CALLS"] == "3", "half the threads, for the workers to read"
+    assert options["log_access"] is True
+    assert options["log_dictconfig"]["handlers"]["access"]["class"] == "logging.StreamHandler"
+
+
+def test_the_access_log_goes_to_a_file_or_nowhere(tmp_path):
+    to_file = server_options({"SERVER_ACCESSLOG": str(tmp_path / "access.log")})
+    off = server_options({})
+
+    assert to_file["log_dictconfig"]["handlers"]["access"] == {
+        "formatter": "access",
+        "class": "logging.FileHandler",
+        "filename": str(tmp_path / "access.log"),
+    }
+    assert off["log_access"] is False
+    assert "log_dictconfig" not in off
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [{"SERVER_THREADS": "4", "PIXORA_MAX_CONCURRENT_CALLS": "4"}, {"SERVER_LOGLEVEL": "loud"}, {"SERVER_WORKERS": "x"}],
+)
+def test_wrong_settings_are_refused(environ):
+    with pytest.raises(ValueError):
+        server_options(environ)
