@@ -27,11 +27,10 @@ import psycopg2
 import requests
 
 from sessions_app.demo import DEMO_SESSIONS, demo_database_create
-from testing.postgres import postgres_server_available
+from testing.postgres import new_database, postgres_server_available
 from testing.redis_server import RedisServer, redis_server_missing
 from testing.services import app_server, base_environment, manage, postgres_test_url, service_missing
 from testing.upstream import PixoraApiStub
-from testing.workers import facepass_postgres_database
 
 WEBHOOK_SECRET = "stack-webhook-secret-not-real"  # noqa: S105 (a throwaway secret for local servers)
 
@@ -112,7 +111,7 @@ def face_search_stack(
         broker = RedisServer(directory / "redis")
         broker.start()
         stack.callback(broker.stop)
-        database_url = stack.enter_context(facepass_postgres_database(postgres_url or postgres_test_url()))
+        database_url = stack.enter_context(new_database(postgres_url or postgres_test_url(), "facepass_e2e"))
         pixora_api = stack.enter_context(PixoraApiStub())
         env = base_environment(
             directory,

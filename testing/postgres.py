@@ -51,11 +51,8 @@ def postgres_server_available(url: str) -> str | None:
 
 
 @contextmanager
-def scratch_database(prefix: str) -> Iterator[str]:
-    """The URL of a fresh, empty database on the test server (a test skips, or fails, without one); dropped after."""
-    server_url = postgres_test_url()
-    if reason := postgres_server_available(server_url):
-        service_missing(reason)
+def new_database(server_url: str, prefix: str) -> Iterator[str]:
+    """The URL of a new, empty database named `prefix`_<random> on this server; dropped at the end."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with autocommit(server_url) as cursor:
         cursor.execute(f'CREATE DATABASE "{name}"')
@@ -64,6 +61,16 @@ def scratch_database(prefix: str) -> Iterator[str]:
     finally:
         with autocommit(server_url) as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def scratch_database(prefix: str) -> Iterator[str]:
+    """A new, empty database on the test server (a test skips, or fails, without one); dropped after."""
+    server_url = postgres_test_url()
+    if reason := postgres_server_available(server_url):
+        service_missing(reason)
+    with new_database(server_url, prefix) as url:
+        yield url
 
 
 def postgres_bin_dir() -> Path | None:

@@ -17,7 +17,6 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from testing.postgres import autocommit, database_url
 from testing.services import REPO_ROOT, stop_process
 
 READY_MARK = b" ready."
@@ -86,16 +85,3 @@ def worker_kill(process: subprocess.Popen[bytes]) -> None:
     """SIGKILL the worker and its pool processes at once, as when its machine dies."""
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=10)
-
-
-@contextmanager
-def facepass_postgres_database(server_url: str) -> Iterator[str]:
-    """A new, empty PostgreSQL database for FacePass's own tables; its URL. Dropped at the end."""
-    name = f"facepass_e2e_{uuid.uuid4().hex[:12]}"
-    with autocommit(server_url) as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield database_url(server_url, name)
-    finally:
-        with autocommit(server_url) as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
